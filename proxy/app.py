@@ -1,0 +1,94 @@
+"""The aiohttp application: resources in cleanup contexts, health endpoints, one catch-all."""
+
+from __future__ import annotations
+
+import ssl
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from aiohttp import web
+from aiohttp.abc import AbstractResolver
+
+from .audit import AuditSink, JsonlAuditSink
+from .config import Settings
+from .detect.pool import Analyzer, WorkerPoolAnalyzer
+from .keys import load_master_key
+from .metrics import Metrics
+from .pipeline import Gateway
+from .routes import RouteTable
+from .upstream import Upstream
+
+GATEWAY = web.AppKey("gateway", Gateway)
+ANALYZER = web.AppKey("analyzer", Analyzer)
+AUDIT = web.AppKey("audit", AuditSink)
+METRICS = web.AppKey("metrics", Metrics)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def request_id(request: web.Request, handler: Handler) -> web.StreamResponse:
+    request["request_id"] = uuid.uuid4().hex
+    return await handler(request)
+
+
+def create_app(settings: Settings, *, analyzer: Analyzer | None = None,
+               resolver: AbstractResolver | None = None,
+               ssl_context: ssl.SSLContext | None = None) -> web.Application:
+    """The gateway app. Tests may pass a shared analyzer and a resolver for fake hosts."""
+    config = settings.config
+    app = web.Application(middlewares=[request_id])
+    master = load_master_key(settings.state_dir)
+    assert master is not None
+    app[METRICS] = Metrics()
+
+    async def resources(app: web.Application) -> AsyncIterator[None]:
+        pool = None
+        active: Analyzer
+        if analyzer is None:
+            pool = WorkerPoolAnalyzer(config.detection.model, config.detection.worker_count(),
+                                      config.detection.chunk_chars)
+            await pool.start()
+            active = pool
+        else:
+            active = analyzer
+        app[ANALYZER] = active
+        audit = JsonlAuditSink(settings.state_dir / "audit.jsonl")
+        app[AUDIT] = audit
+        upstream = Upstream(config.timeouts, resolver, ssl_context)
+        await upstream.start()
+        routes = RouteTable.build(config.routes, settings.policies)
+        app[GATEWAY] = Gateway(routes, active, upstream, audit, master, config.limits,
+                               app[METRICS])
+        yield
+        await upstream.close()
+        audit.close()
+        if pool is not None:
+            await pool.close()
+
+    app.cleanup_ctx.append(resources)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
+    app.router.add_route("*", "/{tail:.*}", proxy)
+    return app
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    app = request.app
+    checks = {"detection": app[ANALYZER].is_ready(), "audit": app[AUDIT].is_writable()}
+    return web.json_response({"ready": all(checks.values()), "checks": checks},
+                             status=200 if all(checks.values()) else 503)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    body, content_type = request.app[METRICS].exposition()
+    return web.Response(body=body, headers={"Content-Type": content_type})
+
+
+async def proxy(request: web.Request) -> web.StreamResponse:
+    return await request.app[GATEWAY].handle(request)

@@ -1,0 +1,119 @@
+"""The `aliasgate` command: serve, scan, policy check."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import secrets
+import sys
+from pathlib import Path
+
+from .config import Settings, load_settings
+from .errors import ConfigError
+from .keys import derive, load_master_key
+from .policy import load_policy_file, resolve_policy
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .app import create_app
+    from .server import serve_forever
+
+    settings = load_settings(Path(args.config) if args.config else None)
+    listen = settings.config.listen
+    app = create_app(settings)
+    asyncio.run(serve_forever(app, args.host or listen.host,
+                             listen.port if args.port is None else args.port))
+    return 0
+
+
+def _scan(args: argparse.Namespace) -> int:
+    from .detect.engine import DetectionEngine
+    from .detect.spans import Span, merge_overlaps
+    from .detect.spec import DetectionSpec
+    from .detect.windows import windows
+    from .tokens import TokenMap, pseudonymize
+
+    settings: Settings = load_settings(Path(args.config) if args.config else None)
+    loaded = resolve_policy(args.policy, settings.policies_dir)
+    master = load_master_key(settings.state_dir, create=False)
+    if master is None:
+        print("note: no master key yet; tokens below use a throwaway key", file=sys.stderr)
+        master = secrets.token_bytes(32)
+    text = sys.stdin.read()
+    engine = DetectionEngine(settings.config.detection.model)
+    spec = DetectionSpec.from_policy(loaded.policy)
+    spans: list[Span] = []
+    for offset, chunk in windows(text, settings.config.detection.chunk_chars):
+        spans += [Span(s.start + offset, s.end + offset, s.entity, s.score)
+                  for s in engine.analyze(chunk, spec)]
+    tokens = TokenMap(derive(master, "tokens", f"route:{args.tenant}"))
+    result = pseudonymize(text, merge_overlaps(spans), loaded.policy, tokens)
+    findings = [{"entity": r.span.entity, "start": r.span.start, "end": r.span.end,
+                 "score": round(r.span.score, 3), "text": text[r.span.start:r.span.end],
+                 "action": r.action, "replacement": r.replacement} for r in result.replacements]
+    if args.json:
+        print(json.dumps({"policy": loaded.policy.name, "findings": findings,
+                          "text": result.text}, ensure_ascii=False, indent=2))
+        return 0
+    for f in findings:
+        print(f"{f['entity']:<14} {f['score']:.2f} {f['start']}-{f['end']} "
+              f"{f['text']!r} -> {f['replacement']} ({f['action']})")
+    if not findings:
+        print("no findings")
+    print("---")
+    print(result.text, end="" if result.text.endswith("\n") else "\n")
+    return 0
+
+
+def _policy_check(args: argparse.Namespace) -> int:
+    failed = False
+    for name in args.files:
+        try:
+            loaded = load_policy_file(Path(name))
+        except ConfigError as exc:
+            failed = True
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+            continue
+        print(f"{name}: ok (policy {loaded.policy.name} version {loaded.policy.version})")
+    return 1 if failed else 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="aliasgate", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the gateway")
+    serve.add_argument("--config", help="gateway config YAML (default: built-in)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(run=_serve)
+    scan = sub.add_parser("scan", help="pseudonymize text from stdin and show the findings")
+    scan.add_argument("--policy", default="default", help="policy name or YAML file")
+    scan.add_argument("--config", help="gateway config YAML, for policies_dir and state_dir")
+    scan.add_argument("--tenant", default="scan", help="tenant whose token key to use")
+    scan.add_argument("--json", action="store_true", help="print JSON")
+    scan.set_defaults(run=_scan)
+    policy = sub.add_parser("policy", help="work with policies")
+    policy_sub = policy.add_subparsers(dest="policy_command", required=True)
+    check = policy_sub.add_parser("check", help="validate policy files")
+    check.add_argument("files", nargs="+")
+    check.set_defaults(run=_policy_check)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        code: int = args.run(args)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 2
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Detection: find personal data in texts. Presidio with spaCy, run in worker processes."""

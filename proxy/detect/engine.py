@@ -1,0 +1,61 @@
+"""One Presidio analyzer over one spaCy pipeline, applying a policy's detection settings.
+
+This runs inside worker processes (see pool.py) and, for `aliasgate scan`, in-process.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from ..policy import DENY_LIST_ENTITY
+from .offline import use_bundled_suffix_list
+from .spans import Span, merge_overlaps
+from .spec import DetectionSpec
+
+
+class ModelNotInstalled(RuntimeError):
+    pass
+
+
+def _build_presidio(model: str) -> Any:
+    use_bundled_suffix_list()
+    import spacy.util
+    from presidio_analyzer import AnalyzerEngine
+    from presidio_analyzer.nlp_engine import NlpEngineProvider
+
+    if not spacy.util.is_package(model) and not Path(model).is_dir():
+        raise ModelNotInstalled(f"spaCy pipeline {model!r} is not installed")
+    provider = NlpEngineProvider(nlp_configuration={
+        "nlp_engine_name": "spacy",
+        "models": [{"lang_code": "en", "model_name": model}],
+    })
+    return AnalyzerEngine(nlp_engine=provider.create_engine(), supported_languages=["en"])
+
+
+def _deny_spans(text: str, deny: tuple[str, ...]) -> list[Span]:
+    spans = []
+    for term in deny:
+        pattern = re.compile(rf"(?<!\w){re.escape(term)}(?!\w)", re.IGNORECASE)
+        spans += [Span(m.start(), m.end(), DENY_LIST_ENTITY, 1.0) for m in pattern.finditer(text)]
+    return spans
+
+
+class DetectionEngine:
+    def __init__(self, model: str) -> None:
+        self._presidio = _build_presidio(model)
+
+    def analyze(self, text: str, spec: DetectionSpec) -> list[Span]:
+        wanted = [e for e in spec.entities if e != DENY_LIST_ENTITY]
+        spans: list[Span] = []
+        if wanted and text.strip():
+            results = self._presidio.analyze(text=text, language=spec.language, entities=wanted,
+                                             score_threshold=spec.min_score)
+            spans = [Span(r.start, r.end, r.entity_type, float(r.score)) for r in results
+                     if r.entity_type in wanted]
+        if DENY_LIST_ENTITY in spec.entities:
+            spans += _deny_spans(text, spec.deny)
+        allowed = {a.casefold() for a in spec.allow}
+        spans = [s for s in spans if text[s.start:s.end].strip().casefold() not in allowed]
+        return merge_overlaps(spans)

@@ -1,0 +1,16 @@
+"""API formats by name. Adding a provider means adding one module here."""
+
+from __future__ import annotations
+
+from .anthropic import AnthropicFormat
+from .base import ApiFormat
+from .openai import OpenAIFormat
+
+REGISTRY: dict[str, ApiFormat] = {
+    "openai": OpenAIFormat(),
+    "anthropic": AnthropicFormat(),
+}
+
+
+def get_format(name: str) -> ApiFormat:
+    return REGISTRY[name]

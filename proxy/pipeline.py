@@ -1,0 +1,259 @@
+"""One request, top to bottom: route, inspect, tokenize, forward, restore, audit."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import aiohttp
+from aiohttp import web
+from yarl import URL
+
+from .audit import AuditRecord, AuditSink
+from .body import read_body
+from .config import Limits
+from .detect.pool import Analyzer
+from .detect.spec import DetectionSpec
+from .errors import BadRequest, Blocked, GatewayError, InternalFailure, Refused, UnsupportedMedia
+from .formats.base import ApiFormat, Endpoint, Extraction, Json
+from .headers import client_response_headers, upstream_request_headers
+from .keys import derive, fingerprint
+from .metrics import Metrics
+from .policy import Policy
+from .reidentify import TOKEN_SHAPE, Restorer
+from .routes import Match, RouteTable
+from .sse import SSEDecoder
+from .tenant import tenant_of
+from .tokens import Replacement, TokenMap, count_actions, pseudonymize
+from .upstream import Upstream
+
+log = logging.getLogger("aliasgate")
+
+
+@dataclass
+class Outbound:
+    """What goes upstream: the body (None for body-less calls) and the request's tokens."""
+
+    body: bytes | None
+    tokens: TokenMap | None
+
+
+class Gateway:
+    def __init__(self, routes: RouteTable, analyzer: Analyzer, upstream: Upstream,
+                 audit: AuditSink, master_key: bytes, limits: Limits, metrics: Metrics) -> None:
+        self._routes = routes
+        self._analyzer = analyzer
+        self._upstream = upstream
+        self._audit = audit
+        self._master = master_key
+        self._limits = limits
+        self._metrics = metrics
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        started = time.perf_counter()
+        record = AuditRecord(ts=datetime.now(UTC).isoformat(timespec="milliseconds"),
+                             request_id=request["request_id"], method=request.method)
+        fmt: ApiFormat | None = None
+        try:
+            match = self._routes.match(request.rel_url.path)
+            if match is None:
+                record.decision, record.reason = "refused", "no route for this path"
+                return _error(None, 404, "not_found", "no route for this path", record)
+            fmt = match.route.format
+            return await self._through_route(request, match, record)
+        except GatewayError as exc:
+            record.decision = _decision_for(exc)
+            record.reason = exc.message
+            return _error(fmt, exc.status, exc.kind, exc.message, record)
+        except Exception as exc:  # fail closed: nothing was or will be forwarded
+            log.error("request %s failed: %s", record.request_id, exc.__class__.__name__)
+            record.decision, record.reason = "failed", "internal failure"
+            return _error(fmt, 503, "internal", "the gateway failed; nothing was sent", record)
+        finally:
+            record.duration_ms = round((time.perf_counter() - started) * 1000, 2)
+            log.info("request %s route=%s endpoint=%s status=%s decision=%s ms=%s",
+                     record.request_id, record.route, record.endpoint, record.status,
+                     record.decision, record.duration_ms)
+            self._metrics.observe(record)
+            await self._audit.write(record)
+
+    async def _through_route(self, request: web.Request, match: Match, record: AuditRecord
+                             ) -> web.StreamResponse:
+        route, method = match.route, request.method
+        policy = route.policy.policy
+        record.route, record.upstream_host = route.config.name, URL(route.config.upstream).host
+        record.policy, record.policy_version = policy.name, policy.version
+        record.policy_sha256 = route.policy.sha256
+        tenant = tenant_of(route.config, request.headers, self._master)
+        record.tenant = fingerprint(self._master, "audit-tenant", tenant)
+        endpoint = route.format.endpoint(method, match.subpath)
+        record.endpoint = endpoint.name if endpoint else match.subpath
+        body = await read_body(request, self._limits.max_body_bytes,
+                               self._limits.max_decompressed_bytes)
+        if endpoint is None:
+            if not policy.allows_passthrough(method, match.subpath):
+                raise Refused(f"aliasgate cannot inspect {method} {match.subpath}; "
+                              "the policy does not list it as passthrough")
+            outbound, record.decision = Outbound(body or None, None), "passthrough"
+        elif endpoint.inspect:
+            tokens = TokenMap(derive(self._master, "tokens", tenant))
+            outbound = Outbound(await self._inspect(request, route.format, endpoint, policy,
+                                                    body, tokens, record), tokens)
+            record.decision = "forwarded"
+        else:
+            if body:
+                raise Refused(f"aliasgate does not inspect a body on {method} {match.subpath}")
+            outbound, record.decision = Outbound(None, None), "forwarded"
+        url = route.config.upstream + request.rel_url.raw_path[len(route.config.path):]
+        if request.rel_url.raw_query_string:
+            url += "?" + request.rel_url.raw_query_string
+        drop = frozenset({route.config.tenant_header.lower()}) if route.config.tenant_header \
+            else frozenset()
+        headers = upstream_request_headers(request.headers, drop)
+        if outbound.tokens is not None:
+            headers["Content-Type"] = "application/json"
+        async with self._upstream.request(method, url, headers, outbound.body) as upstream:
+            record.upstream_status = upstream.status
+            return await self._relay(request, route.format, upstream, outbound.tokens, record)
+
+    async def _inspect(self, request: web.Request, fmt: ApiFormat, endpoint: Endpoint,
+                       policy: Policy, body: bytes, tokens: TokenMap, record: AuditRecord
+                       ) -> bytes:
+        """Parse, detect and tokenize; the returned body is the only thing sent upstream."""
+        content_type = request.headers.get("Content-Type", "")
+        if content_type.split(";")[0].strip().lower() != "application/json":
+            raise UnsupportedMedia("the request body must be application/json")
+        document = _parse_json(body)
+        extraction = fmt.extract(endpoint, document)
+        if extraction.uninspectable and policy.uninspectable_content == "refuse":
+            raise Refused("the request carries content aliasgate cannot inspect: "
+                          + ", ".join(extraction.uninspectable[:5]))
+        replacements = await self._tokenize(extraction, policy, tokens, record)
+        record.entities = count_actions(replacements)
+        record.tokens_issued = len(tokens.by_token)
+        blocked = sorted({r.span.entity for r in replacements if r.action == "block"})
+        if blocked:
+            raise Blocked(f"the policy blocks requests that contain {', '.join(blocked)}")
+        extraction.commit()
+        return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+
+    async def _tokenize(self, extraction: Extraction, policy: Policy, tokens: TokenMap,
+                        record: AuditRecord) -> list[Replacement]:
+        texts = [slot.text for slot in extraction.slots]
+        record.token_lookalikes_in_request = sum(len(TOKEN_SHAPE.findall(t)) for t in texts)
+        found = await self._analyzer.analyze(texts, DetectionSpec.from_policy(policy))
+        if len(found) != len(texts):
+            raise InternalFailure("detection returned a result of the wrong shape")
+        replacements: list[Replacement] = []
+        for slot, text, spans in zip(extraction.slots, texts, found, strict=True):
+            result = pseudonymize(text, spans, policy, tokens)
+            slot.write(result.text)
+            replacements += result.replacements
+        return replacements
+
+    async def _relay(self, request: web.Request, fmt: ApiFormat,
+                     upstream: aiohttp.ClientResponse, tokens: TokenMap | None,
+                     record: AuditRecord) -> web.StreamResponse:
+        headers = client_response_headers(upstream.headers)
+        headers["x-aliasgate-request-id"] = record.request_id
+        record.status = upstream.status
+        content_type = upstream.headers.get("Content-Type", "").lower()
+        if tokens is None or not tokens.by_token:
+            return await _pipe_bytes(request, upstream, headers)
+        restorer = Restorer(tokens)
+        try:
+            if content_type.startswith("text/event-stream"):
+                return await _relay_stream(request, fmt, upstream, restorer, headers, record)
+            if "json" in content_type:
+                return await self._relay_json(fmt, upstream, restorer, headers)
+            return await _pipe_bytes(request, upstream, headers)
+        finally:
+            record.tokens_restored = restorer.stats.restored
+            record.tokens_unknown = restorer.stats.unknown
+
+    async def _relay_json(self, fmt: ApiFormat, upstream: aiohttp.ClientResponse,
+                          restorer: Restorer, headers: Json) -> web.Response:
+        raw = await _read_capped(upstream, self._limits.max_response_bytes)
+        try:
+            document = json.loads(raw)
+        except ValueError:  # not JSON after all: restore as text
+            text = restorer.restore(raw.decode("utf-8", errors="replace"))
+            return web.Response(status=upstream.status, headers=headers, body=text.encode())
+        restored = fmt.restore_body(document, restorer)
+        body = json.dumps(restored, ensure_ascii=False).encode()
+        return web.Response(status=upstream.status, headers=headers, body=body)
+
+
+async def _relay_stream(request: web.Request, fmt: ApiFormat, upstream: aiohttp.ClientResponse,
+                        restorer: Restorer, headers: Json, record: AuditRecord
+                        ) -> web.StreamResponse:
+    """Restore an SSE stream event by event; if the provider breaks off, say so in-stream."""
+    response = web.StreamResponse(status=upstream.status, headers=headers)
+    await response.prepare(request)
+    decoder, rewriter = SSEDecoder(), fmt.stream_rewriter(restorer)
+    try:
+        async for chunk in upstream.content.iter_any():
+            out = [e for event in decoder.feed(chunk) for e in rewriter.on_event(event)]
+            if out:
+                await response.write(b"".join(e.encode() for e in out))
+        events, truncated = decoder.close()
+        out = [e for event in events for e in rewriter.on_event(event)]
+        if truncated:
+            raise aiohttp.ClientPayloadError("stream ended inside an event")
+        out += rewriter.finish()
+        if out:
+            await response.write(b"".join(e.encode() for e in out))
+    except (aiohttp.ClientError, TimeoutError):
+        record.decision, record.reason = "failed", "the provider's stream broke off"
+        tail = [*rewriter.finish(), rewriter.error_event("the provider's stream broke off")]
+        await response.write(b"".join(e.encode() for e in tail))
+    await response.write_eof()
+    return response
+
+
+async def _pipe_bytes(request: web.Request, upstream: aiohttp.ClientResponse, headers: Json
+                      ) -> web.StreamResponse:
+    response = web.StreamResponse(status=upstream.status, headers=headers)
+    await response.prepare(request)
+    async for chunk in upstream.content.iter_any():
+        await response.write(chunk)
+    await response.write_eof()
+    return response
+
+
+async def _read_capped(upstream: aiohttp.ClientResponse, limit: int) -> bytes:
+    parts, size = [], 0
+    async for chunk in upstream.content.iter_any():
+        size += len(chunk)
+        if size > limit:
+            raise InternalFailure(f"the provider's answer exceeds {limit} bytes")
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _parse_json(body: bytes) -> Json:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest("the request body is not valid JSON") from exc
+
+
+def _decision_for(exc: GatewayError) -> str:
+    return {"blocked": "blocked", "refused": "refused"}.get(exc.kind, "refused" if exc.status < 500
+                                                             else "failed")
+
+
+def _error(fmt: ApiFormat | None, status: int, kind: str, message: str, record: AuditRecord
+           ) -> web.Response:
+    record.status = status
+    if fmt is not None:
+        body = fmt.error_body(status, kind, message)
+    else:  # no route matched: a neutral shape
+        body = {"error": {"message": message, "type": "invalid_request_error",
+                          "code": f"aliasgate_{kind}"}}
+    return web.json_response(body, status=status, headers={
+        "x-aliasgate-request-id": record.request_id, "x-aliasgate-error": kind})
+

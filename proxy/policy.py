@@ -1,0 +1,127 @@
+"""The per-route policy: which entities to look for and what to do with each.
+
+Policies are YAML files validated once, at startup, into frozen models.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from . import yamlsource
+from .errors import ConfigError
+
+Action = Literal["tokenize", "redact", "block", "allow"]
+
+# Entity types the built-in recognizers (Presidio's predefined set plus spaCy NER) can find.
+# A policy naming anything else would silently protect nothing, so it is rejected.
+KNOWN_ENTITIES = frozenset({
+    "PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IBAN_CODE",
+    "IP_ADDRESS", "LOCATION", "DATE_TIME", "NRP", "URL", "ORGANIZATION", "MEDICAL_LICENSE",
+    "CRYPTO", "US_BANK_NUMBER", "US_DRIVER_LICENSE", "US_ITIN", "US_PASSPORT", "UK_NHS",
+    "UK_NINO", "DENY_LIST",
+})
+DENY_LIST_ENTITY = "DENY_LIST"
+_PASSTHROUGH = re.compile(r"^(GET|POST|PUT|PATCH|DELETE|HEAD|\*) (/\S*)$")
+
+
+class Policy(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    version: int = Field(ge=1)
+    language: Literal["en"] = "en"
+    entities: dict[str, Action]
+    min_score: float = Field(default=0.5, ge=0.0, le=1.0)
+    allow: tuple[str, ...] = ()
+    deny: tuple[str, ...] = ()
+    # "METHOD /path-glob" entries (relative to the route) forwarded without inspection.
+    passthrough: tuple[str, ...] = ()
+    # What to do with parts the gateway cannot read (images, audio, files, token arrays).
+    uninspectable_content: Literal["refuse", "allow"] = "refuse"
+
+    @field_validator("entities")
+    @classmethod
+    def _known_entities(cls, value: dict[str, Action]) -> dict[str, Action]:
+        unknown = sorted(set(value) - KNOWN_ENTITIES)
+        if unknown:
+            raise ValueError(f"unknown entity type {', '.join(unknown)}; "
+                             f"known: {', '.join(sorted(KNOWN_ENTITIES))}")
+        return value
+
+    @field_validator("allow", "deny")
+    @classmethod
+    def _no_blank_strings(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not item.strip() for item in value):
+            raise ValueError("entries must be non-empty strings")
+        return value
+
+    @field_validator("passthrough")
+    @classmethod
+    def _passthrough_shape(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            if not _PASSTHROUGH.match(item):
+                raise ValueError(f"entry {item!r} must look like 'POST /v1/files*'")
+        return value
+
+    def action_for(self, entity: str) -> Action:
+        if entity == DENY_LIST_ENTITY:
+            return self.entities.get(entity, "tokenize")
+        return self.entities.get(entity, "allow")
+
+    def detected_entities(self) -> tuple[str, ...]:
+        """Entity types worth asking the detector for: everything not allowed."""
+        wanted = {e for e, a in self.entities.items() if a != "allow"}
+        if self.deny and self.action_for(DENY_LIST_ENTITY) != "allow":
+            wanted.add(DENY_LIST_ENTITY)
+        return tuple(sorted(wanted))
+
+    def allows_passthrough(self, method: str, subpath: str) -> bool:
+        for item in self.passthrough:
+            want_method, pattern = item.split(" ", 1)
+            if want_method in ("*", method) and fnmatch.fnmatchcase(subpath, pattern):
+                return True
+        return False
+
+
+@dataclass(frozen=True)
+class LoadedPolicy:
+    """A validated policy plus where it came from and a hash of its exact text."""
+
+    policy: Policy
+    source: str
+    sha256: str
+
+
+def builtin_policy_dir() -> Path:
+    return Path(str(resources.files("proxy") / "policies"))
+
+
+def load_policy_file(path: Path) -> LoadedPolicy:
+    policy = yamlsource.load(path, Policy)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return LoadedPolicy(policy, str(path), digest)
+
+
+def resolve_policy(name_or_file: str, policies_dir: Path) -> LoadedPolicy:
+    """A policy by file path, else by name in policies_dir, else the built-in one of that name."""
+    as_path = Path(name_or_file)
+    if as_path.suffix in (".yaml", ".yml") or "/" in name_or_file:
+        return load_policy_file(as_path)
+    for folder in (policies_dir, builtin_policy_dir()):
+        candidate = folder / f"{name_or_file}.yaml"
+        if candidate.is_file():
+            loaded = load_policy_file(candidate)
+            if loaded.policy.name != name_or_file:
+                raise ConfigError([f"{candidate}:1: name: policy file {candidate.name} "
+                                   f"declares name {loaded.policy.name!r}"])
+            return loaded
+    raise ConfigError([f"{policies_dir}/{name_or_file}.yaml:1: (file): no policy named "
+                       f"{name_or_file!r} in {policies_dir} or the built-in policies"])

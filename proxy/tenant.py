@@ -1,0 +1,27 @@
+"""Which tenant a request belongs to: the scope of its token key.
+
+By default a keyed fingerprint of the client's API credential, so two API keys never
+share tokens; a route may fix the tenant or take it from a header it names.
+"""
+
+from __future__ import annotations
+
+from multidict import CIMultiDictProxy
+
+from .config import RouteConfig
+from .errors import Refused
+from .keys import fingerprint
+
+_CREDENTIAL_HEADERS = ("Authorization", "x-api-key", "api-key")
+
+
+def tenant_of(route: RouteConfig, headers: CIMultiDictProxy[str], master: bytes) -> str:
+    if route.tenant:
+        return f"route:{route.tenant}"
+    if route.tenant_header:
+        value = headers.get(route.tenant_header, "").strip()
+        if not value:
+            raise Refused(f"this route needs the {route.tenant_header} header to name a tenant")
+        return f"header:{value}"
+    credential = next((headers[h] for h in _CREDENTIAL_HEADERS if h in headers), "")
+    return f"key:{fingerprint(master, 'tenant-credential', credential)}"

@@ -1,0 +1,94 @@
+"""Keyed, typed, reversible tokens such as <PERSON_7QK2M>, and the span replacement.
+
+A token is the HMAC of (entity type, value) under the tenant's token key, written in
+Crockford base32. The same value gives the same token on every request of a tenant;
+another tenant gets another token. Within one request two values never share a token:
+on a (rare) clash the later value gets a longer token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections import Counter
+from dataclasses import dataclass, field
+
+from .detect.spans import Span
+from .policy import Policy
+
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+TOKEN_LENGTHS = (5, 8, 13)
+REDACTED = "[REDACTED_{entity}]"
+
+
+def _base32(digest: bytes) -> str:
+    number = int.from_bytes(digest[:10], "big")  # 80 bits: 16 characters
+    chars = []
+    for _ in range(16):
+        number, rest = divmod(number, 32)
+        chars.append(_ALPHABET[rest])
+    return "".join(chars)
+
+
+@dataclass
+class TokenMap:
+    """The tokens one request sent to the provider: the only ones its answer may restore."""
+
+    key: bytes
+    by_token: dict[str, str] = field(default_factory=dict)
+    by_value: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def token_for(self, entity: str, value: str) -> str:
+        known = self.by_value.get((entity, value))
+        if known is not None:
+            return known
+        digest = hmac.new(self.key, f"{entity}\x00{value}".encode(), hashlib.sha256).digest()
+        code = _base32(digest)
+        for length in TOKEN_LENGTHS:
+            token = f"<{entity}_{code[:length]}>"
+            if token not in self.by_token:
+                break
+        else:  # three clashes in one request: astronomically unlikely, never ambiguous
+            raise RuntimeError("token space exhausted")
+        self.by_token[token] = value
+        self.by_value[(entity, value)] = token
+        return token
+
+
+@dataclass
+class Replacement:
+    span: Span
+    action: str
+    replacement: str
+
+
+@dataclass
+class Pseudonymized:
+    text: str
+    replacements: list[Replacement]
+
+
+def pseudonymize(text: str, spans: list[Span], policy: Policy, tokens: TokenMap) -> Pseudonymized:
+    """Replace each span by its token or redaction, right to left against original offsets."""
+    out = text
+    done: list[Replacement] = []
+    for span in sorted(spans, key=lambda s: s.start, reverse=True):
+        action = policy.action_for(span.entity)
+        if action == "allow":
+            continue
+        value = text[span.start:span.end]
+        if action == "tokenize":
+            new = tokens.token_for(span.entity, value)
+        else:  # redact, and block (the request is refused before it is sent)
+            new = REDACTED.format(entity=span.entity)
+        out = out[:span.start] + new + out[span.end:]
+        done.append(Replacement(span, action, new))
+    done.reverse()
+    return Pseudonymized(out, done)
+
+
+def count_actions(replacements: list[Replacement]) -> dict[str, dict[str, int | str]]:
+    """Per entity type: how many values and which action (no values, ever)."""
+    counts = Counter((r.span.entity, r.action) for r in replacements)
+    return {entity: {"count": n, "action": action}
+            for (entity, action), n in sorted(counts.items())}
