@@ -14,7 +14,7 @@ from .config import Settings
 from .detect.pool import Analyzer, WorkerPoolAnalyzer
 from .keys import load_master_key
 from .metrics import Metrics
-from .pipeline import Gateway
+from .pipeline import REQUEST_ID, Gateway
 from .routes import RouteTable
 from .upstream import Upstream
 
@@ -28,7 +28,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 @web.middleware
 async def request_id(request: web.Request, handler: Handler) -> web.StreamResponse:
-    request["request_id"] = uuid.uuid4().hex
+    request[REQUEST_ID] = uuid.uuid4().hex
     return await handler(request)
 
 

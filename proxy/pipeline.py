@@ -23,6 +23,7 @@ from .headers import client_response_headers, upstream_request_headers
 from .keys import derive, fingerprint
 from .metrics import Metrics
 from .policy import Policy
+from .propagate import propagate
 from .reidentify import TOKEN_SHAPE, Restorer
 from .routes import Match, RouteTable
 from .sse import SSEDecoder
@@ -31,6 +32,7 @@ from .tokens import Replacement, TokenMap, count_actions, pseudonymize
 from .upstream import Upstream
 
 log = logging.getLogger("aliasgate")
+REQUEST_ID = web.RequestKey("request_id", str)
 
 
 @dataclass
@@ -55,7 +57,7 @@ class Gateway:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         started = time.perf_counter()
         record = AuditRecord(ts=datetime.now(UTC).isoformat(timespec="milliseconds"),
-                             request_id=request["request_id"], method=request.method)
+                             request_id=request[REQUEST_ID], method=request.method)
         fmt: ApiFormat | None = None
         try:
             match = self._routes.match(request.rel_url.path)
@@ -147,6 +149,7 @@ class Gateway:
         found = await self._analyzer.analyze(texts, DetectionSpec.from_policy(policy))
         if len(found) != len(texts):
             raise InternalFailure("detection returned a result of the wrong shape")
+        found = propagate(texts, found)
         replacements: list[Replacement] = []
         for slot, text, spans in zip(extraction.slots, texts, found, strict=True):
             result = pseudonymize(text, spans, policy, tokens)

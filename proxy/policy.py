@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from . import yamlsource
 from .errors import ConfigError
@@ -32,13 +32,22 @@ DENY_LIST_ENTITY = "DENY_LIST"
 _PASSTHROUGH = re.compile(r"^(GET|POST|PUT|PATCH|DELETE|HEAD|\*) (/\S*)$")
 
 
+def _known_entity(name: str) -> str:
+    if name not in KNOWN_ENTITIES:
+        raise ValueError(f"unknown entity type {name!r}; known: {', '.join(sorted(KNOWN_ENTITIES))}")
+    return name
+
+
+EntityName = Annotated[str, AfterValidator(_known_entity)]
+
+
 class Policy(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     version: int = Field(ge=1)
     language: Literal["en"] = "en"
-    entities: dict[str, Action]
+    entities: dict[EntityName, Action]
     min_score: float = Field(default=0.5, ge=0.0, le=1.0)
     allow: tuple[str, ...] = ()
     deny: tuple[str, ...] = ()
@@ -46,15 +55,6 @@ class Policy(BaseModel):
     passthrough: tuple[str, ...] = ()
     # What to do with parts the gateway cannot read (images, audio, files, token arrays).
     uninspectable_content: Literal["refuse", "allow"] = "refuse"
-
-    @field_validator("entities")
-    @classmethod
-    def _known_entities(cls, value: dict[str, Action]) -> dict[str, Action]:
-        unknown = sorted(set(value) - KNOWN_ENTITIES)
-        if unknown:
-            raise ValueError(f"unknown entity type {', '.join(unknown)}; "
-                             f"known: {', '.join(sorted(KNOWN_ENTITIES))}")
-        return value
 
     @field_validator("allow", "deny")
     @classmethod

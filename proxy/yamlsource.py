@@ -71,7 +71,7 @@ def parse(text: str, source: str, model: type[Model], context: dict[str, Any] | 
         return model.model_validate(data, context=context)
     except ValidationError as exc:
         for err in exc.errors():
-            loc = tuple(p for p in err["loc"] if isinstance(p, (str, int)))
+            loc = tuple(p for p in err["loc"] if isinstance(p, (str, int)) and p != "[key]")
             msg = err["msg"].removeprefix("Value error, ")
             problems.append(f"{source}:{_line_for(loc, lines)}: {_dotted(loc)}: {msg}")
         raise ConfigError(problems) from exc

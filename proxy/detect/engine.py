@@ -5,6 +5,7 @@ This runs inside worker processes (see pool.py) and, for `aliasgate scan`, in-pr
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ class ModelNotInstalled(RuntimeError):
 
 def _build_presidio(model: str) -> Any:
     use_bundled_suffix_list()
+    logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)  # one line per recognizer
     import spacy.util
     from presidio_analyzer import AnalyzerEngine
     from presidio_analyzer.nlp_engine import NlpEngineProvider

