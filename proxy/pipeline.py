@@ -60,7 +60,7 @@ class Gateway:
                              request_id=request[REQUEST_ID], method=request.method)
         fmt: ApiFormat | None = None
         try:
-            match = self._routes.match(request.rel_url.path)
+            match = self._routes.match(request.rel_url.path, request.rel_url.raw_path)
             if match is None:
                 record.decision, record.reason = "refused", "no route for this path"
                 return _error(None, 404, "not_found", "no route for this path", record)
@@ -164,7 +164,7 @@ class Gateway:
         headers["x-aliasgate-request-id"] = record.request_id
         record.status = upstream.status
         content_type = upstream.headers.get("Content-Type", "").lower()
-        if tokens is None or not tokens.by_token:
+        if tokens is None:  # nothing was inspected, so there is nothing to restore
             return await _pipe_bytes(request, upstream, headers)
         restorer = Restorer(tokens)
         try:

@@ -33,9 +33,11 @@ class RouteTable:
               ) -> RouteTable:
         return cls([Route(c, get_format(c.format), policies[c.policy]) for c in configs])
 
-    def match(self, path: str) -> Match | None:
+    def match(self, path: str, raw_path: str) -> Match | None:
+        """Route by the decoded path; a path that is not in normal form is refused."""
         segments = path.split("/")
-        if any(s in (".", "..") for s in segments) or "//" in path or "\\" in path:
+        odd = any(s in (".", "..") for s in segments) or "//" in path or "\\" in path
+        if odd or "%2f" in raw_path.lower() or "%5c" in raw_path.lower():
             raise BadRequest("the request path is not in normal form")
         for route in self._routes:
             prefix = route.config.path

@@ -75,7 +75,8 @@ async def start_gateway(tmp_path: Path, provider: FakeProvider, analyzer: Worker
     runners = []
 
     async def start(**route_extra: Any) -> Gateway:
-        settings = load_settings(write_config(tmp_path, provider.url, **route_extra))
+        upstream = route_extra.pop("upstream", provider.url)
+        settings = load_settings(write_config(tmp_path, upstream, **route_extra))
         app = create_app(settings, analyzer=analyzer)
         runner, port = await start_site(app, "127.0.0.1", 0)
         runners.append(runner)

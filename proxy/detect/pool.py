@@ -93,6 +93,10 @@ class WorkerPoolAnalyzer:
     def is_ready(self) -> bool:
         return self._ready
 
+    def worker_pids(self) -> list[int]:
+        processes = getattr(self._executor, "_processes", None) or {}
+        return sorted(processes)
+
     async def analyze(self, texts: Sequence[str], spec: DetectionSpec) -> list[list[Span]]:
         if self._executor is None:
             raise InternalFailure("detection workers are not running")
