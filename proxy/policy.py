@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from . import yamlsource
 from .errors import ConfigError
@@ -34,11 +34,26 @@ _PASSTHROUGH = re.compile(r"^(GET|POST|PUT|PATCH|DELETE|HEAD|\*) (/\S*)$")
 
 def _known_entity(name: str) -> str:
     if name not in KNOWN_ENTITIES:
-        raise ValueError(f"unknown entity type {name!r}; known: {', '.join(sorted(KNOWN_ENTITIES))}")
+        known = ", ".join(sorted(KNOWN_ENTITIES))
+        raise ValueError(f"unknown entity type {name!r}; known: {known}")
     return name
 
 
+def _passthrough_rule(rule: str) -> str:
+    if not _PASSTHROUGH.match(rule):
+        raise ValueError(f"entry {rule!r} must look like 'POST /v1/files*'")
+    return rule
+
+
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("must be a non-empty string")
+    return text
+
+
 EntityName = Annotated[str, AfterValidator(_known_entity)]
+PassthroughRule = Annotated[str, AfterValidator(_passthrough_rule)]
+Phrase = Annotated[str, AfterValidator(_not_blank)]
 
 
 class Policy(BaseModel):
@@ -49,27 +64,12 @@ class Policy(BaseModel):
     language: Literal["en"] = "en"
     entities: dict[EntityName, Action]
     min_score: float = Field(default=0.5, ge=0.0, le=1.0)
-    allow: tuple[str, ...] = ()
-    deny: tuple[str, ...] = ()
+    allow: tuple[Phrase, ...] = ()
+    deny: tuple[Phrase, ...] = ()
     # "METHOD /path-glob" entries (relative to the route) forwarded without inspection.
-    passthrough: tuple[str, ...] = ()
+    passthrough: tuple[PassthroughRule, ...] = ()
     # What to do with parts the gateway cannot read (images, audio, files, token arrays).
     uninspectable_content: Literal["refuse", "allow"] = "refuse"
-
-    @field_validator("allow", "deny")
-    @classmethod
-    def _no_blank_strings(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        if any(not item.strip() for item in value):
-            raise ValueError("entries must be non-empty strings")
-        return value
-
-    @field_validator("passthrough")
-    @classmethod
-    def _passthrough_shape(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for item in value:
-            if not _PASSTHROUGH.match(item):
-                raise ValueError(f"entry {item!r} must look like 'POST /v1/files*'")
-        return value
 
     def action_for(self, entity: str) -> Action:
         if entity == DENY_LIST_ENTITY:

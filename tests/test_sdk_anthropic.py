@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import anthropic
 import pytest
 
@@ -49,15 +51,15 @@ async def test_streamed_message_round_trip(gateway: Gateway) -> None:
 async def test_tool_use_input_restored(gateway: Gateway, stream: bool) -> None:
     prompt = 'Send "hi" to Jane Doe \\ jane.doe@example.com'
     api = client(gateway)
-    messages = [{"role": "user", "content": prompt}]
+    messages: list[Any] = [{"role": "user", "content": prompt}]
+    block: Any
     if stream:
         async with api.messages.stream(model="tool", max_tokens=100,
-                                       messages=messages) as events:  # type: ignore[arg-type]
-            final = await events.get_final_message()
+                                       messages=messages) as events:
+            block = (await events.get_final_message()).content[0]
     else:
-        final = await api.messages.create(model="tool", max_tokens=100,
-                                          messages=messages)  # type: ignore[arg-type]
-    block = final.content[0]
+        block = (await api.messages.create(model="tool", max_tokens=100,
+                                           messages=messages)).content[0]
     assert block.type == "tool_use"
     assert block.input == {"to": prompt}
     assert_no_seed_left(gateway)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import openai
 import pytest
@@ -48,9 +49,10 @@ async def test_tool_call_arguments_restored(gateway: Gateway, stream: bool) -> N
     if stream:
         chunks = await api.chat.completions.create(
             model="tool", stream=True, messages=[{"role": "user", "content": prompt}])
-        arguments = "".join([c.choices[0].delta.tool_calls[0].function.arguments or ""
-                             async for c in chunks
-                             if c.choices and c.choices[0].delta.tool_calls])
+        arguments = ""
+        async for chunk in chunks:
+            for call in (chunk.choices[0].delta.tool_calls or []) if chunk.choices else []:
+                arguments += (call.function.arguments or "") if call.function else ""
     else:
         reply = await api.chat.completions.create(
             model="tool", messages=[{"role": "user", "content": prompt}])
@@ -62,7 +64,7 @@ async def test_tool_call_arguments_restored(gateway: Gateway, stream: bool) -> N
 
 
 async def test_history_with_tool_calls_and_roles_is_tokenized(gateway: Gateway) -> None:
-    messages = [
+    messages: list[Any] = [
         {"role": "system", "content": "You help Jane Doe."},
         {"role": "developer", "content": [{"type": "text", "text": "Card 4111 1111 1111 1111"}]},
         {"role": "user", "name": "jane", "content": "Email jane.doe@example.com please"},

@@ -111,10 +111,10 @@ class WorkerPoolAnalyzer:
         except BrokenProcessPool as exc:
             log.error("a detection worker died; restarting the pool")
             self._restart()
-            raise InternalFailure("detection failed") from exc
+            raise InternalFailure("detection failed; nothing was sent") from exc
         except Exception as exc:
             log.error("detection raised %s", exc.__class__.__name__)
-            raise InternalFailure("detection failed") from exc
+            raise InternalFailure("detection failed; nothing was sent") from exc
         found: list[list[Span]] = [[] for _ in texts]
         for batch, spans_per_chunk in zip(batches, results, strict=True):
             for (index, offset, _), spans in zip(batch, spans_per_chunk, strict=True):

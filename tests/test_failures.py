@@ -1,0 +1,81 @@
+"""Fail closed: a dead detection worker refuses with 503; the loop stays responsive."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from pathlib import Path
+
+import aiohttp
+
+from proxy.app import create_app
+from proxy.config import load_settings
+from proxy.detect.pool import WorkerPoolAnalyzer
+from proxy.server import start_site
+from tests.conftest import MODEL, Gateway, write_config
+from tests.fake_provider import FakeProvider
+
+CHAT = "/openai/v1/chat/completions"
+
+
+async def test_dead_detection_worker_fails_closed_with_503(tmp_path: Path,
+                                                           provider: FakeProvider) -> None:
+    pool = WorkerPoolAnalyzer(MODEL, workers=1, chunk_chars=4000)
+    await pool.start()
+    settings = load_settings(write_config(tmp_path, provider.url))
+    runner, port = await start_site(create_app(settings, analyzer=pool), "127.0.0.1", 0)
+    try:
+        for pid in pool.worker_pids():
+            os.kill(pid, signal.SIGKILL)
+        await asyncio.sleep(0.2)
+        body = {"model": "m", "messages": [{"role": "user", "content": "I am Jane Doe"}]}
+        async with aiohttp.ClientSession() as session, session.post(
+                f"http://127.0.0.1:{port}{CHAT}", json=body) as resp:
+            assert resp.status == 503
+            error = (await resp.json())["error"]
+            assert error["code"] == "aliasgate_internal" and "nothing was sent" in error["message"]
+        assert provider.received == []
+        records = Gateway("", settings.state_dir, provider).audit_lines()
+        assert records[-1]["decision"] == "failed" and records[-1]["status"] == 503
+    finally:
+        await runner.cleanup()
+        await pool.close()
+
+
+async def test_healthz_answers_fast_while_a_large_prompt_is_analyzed(gateway: Gateway) -> None:
+    sentence = "Dear Jane Doe, your order for Berlin ships Monday; call +1 212 555 0100. "
+    prompt = (sentence * (200_000 // len(sentence) + 1))[:200_000]
+    body = {"model": "m", "messages": [{"role": "user", "content": prompt}]}
+    worst = 0.0
+    async with aiohttp.ClientSession() as session:
+        big = asyncio.ensure_future(session.post(gateway.url + CHAT, json=body))
+        await asyncio.sleep(0.3)  # the body is read and handed to the workers
+        while not big.done():
+            started = time.perf_counter()
+            async with session.get(gateway.url + "/healthz") as resp:
+                assert resp.status == 200
+            worst = max(worst, time.perf_counter() - started)
+            await asyncio.sleep(0.05)
+        response = await big
+        assert response.status == 200
+        response.release()
+    assert gateway.provider.received, "the large prompt was analyzed and forwarded"
+    assert "Jane Doe" not in gateway.provider.received[0].text
+    assert worst < 0.05, f"/healthz took {worst * 1000:.1f} ms during analysis"
+
+
+async def test_readyz_and_metrics(gateway: Gateway) -> None:
+    async with aiohttp.ClientSession() as session:
+        async with session.get(gateway.url + "/readyz") as resp:
+            assert resp.status == 200
+            assert (await resp.json())["checks"] == {"detection": True, "audit": True}
+        body = {"model": "m", "messages": [{"role": "user", "content": "I am Jane Doe"}]}
+        async with session.post(gateway.url + CHAT, json=body) as resp:
+            assert resp.status == 200
+        async with session.get(gateway.url + "/metrics") as resp:
+            text = await resp.text()
+    assert 'aliasgate_requests_total{decision="forwarded",route="openai",status="200"} 1.0' in text
+    assert 'aliasgate_entities_total{action="tokenize",entity="PERSON"} 1.0' in text
+    assert "Jane" not in text
