@@ -48,7 +48,8 @@ class Gateway:
         return [json.loads(line) for line in path.read_text().splitlines()]
 
 
-def write_config(tmp_path: Path, upstream: str, **route_extra: Any) -> Path:
+def write_config(tmp_path: Path, upstream: str, config_extra: dict[str, Any] | None = None,
+                 **route_extra: Any) -> Path:
     """A gateway config with /openai and /anthropic routes to one upstream."""
     policies = tmp_path / "policies"
     policies.mkdir(exist_ok=True)
@@ -60,7 +61,7 @@ def write_config(tmp_path: Path, upstream: str, **route_extra: Any) -> Path:
     ]
     config = {"state_dir": "state", "policies_dir": "policies", "routes": routes,
               "limits": {"max_body_bytes": 1_000_000, "max_decompressed_bytes": 2_000_000},
-              "timeouts": {"connect": 2, "read": 10}}
+              "timeouts": {"connect": 2, "read": 10}, **(config_extra or {})}
     path = tmp_path / "aliasgate.yaml"
     path.write_text(yaml.safe_dump(config))
     return path
@@ -74,9 +75,9 @@ async def start_gateway(tmp_path: Path, provider: FakeProvider, analyzer: Worker
                         ) -> AsyncIterator[GatewayFactory]:
     runners = []
 
-    async def start(**route_extra: Any) -> Gateway:
+    async def start(config_extra: dict[str, Any] | None = None, **route_extra: Any) -> Gateway:
         upstream = route_extra.pop("upstream", provider.url)
-        settings = load_settings(write_config(tmp_path, upstream, **route_extra))
+        settings = load_settings(write_config(tmp_path, upstream, config_extra, **route_extra))
         app = create_app(settings, analyzer=analyzer)
         runner, port = await start_site(app, "127.0.0.1", 0)
         runners.append(runner)

@@ -7,12 +7,15 @@ one-character deltas. The request's `model` picks a misbehaviour:
     die-mid-stream   stream a few characters, then drop the connection
     error-400        answer 400 in the provider's error shape, quoting the prompt
     redirect         answer 307 to another host
+    slow             wait 3 seconds before answering
+    gzip             answer with a gzip-compressed body
     tool             answer with a tool call whose arguments quote the prompt
 """
 
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import time
 from dataclasses import dataclass, field
@@ -105,6 +108,8 @@ class _Handlers:
                                                 "type": "invalid_request_error"}}, status=400)
         if model == "redirect":
             raise web.HTTPTemporaryRedirect("http://elsewhere.invalid/v1/chat/completions")
+        if model == "slow":
+            await asyncio.sleep(3)
         reply = f"Echo: {prompt}"
         arguments = json.dumps({"to": prompt})
         base = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": int(time.time()),
@@ -115,11 +120,15 @@ class _Handlers:
                 message = {"role": "assistant", "content": None, "tool_calls": [
                     {"id": "call_1", "type": "function",
                      "function": {"name": "send", "arguments": arguments}}]}
-            return web.json_response({
+            answer = {
                 "id": "chatcmpl-1", "object": "chat.completion", "created": base["created"],
                 "model": model, "choices": [{"index": 0, "message": message,
                                              "finish_reason": "stop", "logprobs": None}],
-                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}})
+                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
+            if model == "gzip":
+                return web.Response(body=gzip.compress(json.dumps(answer).encode()), headers={
+                    "Content-Type": "application/json", "Content-Encoding": "gzip"})
+            return web.json_response(answer)
         events = [_sse({**base, "choices": [{"index": 0, "delta": {"role": "assistant",
                                                                     "content": ""},
                                              "finish_reason": None}]})]

@@ -241,6 +241,21 @@ async def test_dead_upstream_is_502(start_gateway: GatewayFactory) -> None:
     assert status == 502 and openai_error(body) == "aliasgate_upstream_failed"
 
 
+async def test_slow_upstream_times_out_with_504(start_gateway: GatewayFactory) -> None:
+    gw = await start_gateway(config_extra={"timeouts": {"connect": 1, "read": 0.5}})
+    status, body, _ = await post(gw, CHAT, json_body=chat_body("hi", model="slow"))
+    assert status == 504 and openai_error(body) == "aliasgate_upstream_timeout"
+
+
+async def test_compressed_answer_is_restored_and_length_rebuilt(gateway: Gateway) -> None:
+    status, body, resp = await post(gateway, CHAT, json_body=chat_body("I am Jane Doe",
+                                                                       model="gzip"))
+    assert status == 200
+    assert body["choices"][0]["message"]["content"] == "Echo: I am Jane Doe"
+    assert "Content-Encoding" not in resp.headers
+    assert int(resp.headers["Content-Length"]) == len(json.dumps(body, ensure_ascii=False))
+
+
 async def test_pasted_token_does_not_pull_a_value_back(gateway: Gateway) -> None:
     await post(gateway, CHAT, json_body=chat_body("I am Jane Doe."))
     token = gateway.provider.received[0].json["messages"][0]["content"].split()[-1].rstrip(".")
