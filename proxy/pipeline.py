@@ -16,19 +16,17 @@ from .audit import AuditRecord, AuditSink
 from .body import read_body
 from .config import Limits
 from .detect.pool import Analyzer
-from .detect.spec import DetectionSpec
-from .errors import BadRequest, Blocked, GatewayError, InternalFailure, Refused, UnsupportedMedia
-from .formats.base import ApiFormat, Endpoint, Extraction, Json
+from .errors import GatewayError, InternalFailure, Refused
+from .formats.base import ApiFormat, Json
 from .headers import client_response_headers, upstream_request_headers
+from .inspection import inspect
 from .keys import derive, fingerprint
 from .metrics import Metrics
-from .policy import Policy
-from .propagate import propagate
-from .reidentify import TOKEN_SHAPE, Restorer
+from .reidentify import Restorer
 from .routes import Match, RouteTable
 from .sse import SSEDecoder
 from .tenant import tenant_of
-from .tokens import Replacement, TokenMap, count_actions, pseudonymize
+from .tokens import TokenMap
 from .upstream import Upstream
 
 log = logging.getLogger("aliasgate")
@@ -102,8 +100,10 @@ class Gateway:
             outbound, record.decision = Outbound(body or None, None), "passthrough"
         elif endpoint.inspect:
             tokens = TokenMap(derive(self._master, "tokens", tenant))
-            outbound = Outbound(await self._inspect(request, route.format, endpoint, policy,
-                                                    body, tokens, record), tokens)
+            content_type = request.headers.get("Content-Type", "")
+            sent = await inspect(self._analyzer, route.format, endpoint, policy, content_type,
+                                 body, tokens, record)
+            outbound = Outbound(sent, tokens)
             record.decision = "forwarded"
         else:
             if body:
@@ -120,42 +120,6 @@ class Gateway:
         async with self._upstream.request(method, url, headers, outbound.body) as upstream:
             record.upstream_status = upstream.status
             return await self._relay(request, route.format, upstream, outbound.tokens, record)
-
-    async def _inspect(self, request: web.Request, fmt: ApiFormat, endpoint: Endpoint,
-                       policy: Policy, body: bytes, tokens: TokenMap, record: AuditRecord
-                       ) -> bytes:
-        """Parse, detect and tokenize; the returned body is the only thing sent upstream."""
-        content_type = request.headers.get("Content-Type", "")
-        if content_type.split(";")[0].strip().lower() != "application/json":
-            raise UnsupportedMedia("the request body must be application/json")
-        document = _parse_json(body)
-        extraction = fmt.extract(endpoint, document)
-        if extraction.uninspectable and policy.uninspectable_content == "refuse":
-            raise Refused("the request carries content aliasgate cannot inspect: "
-                          + ", ".join(extraction.uninspectable[:5]))
-        replacements = await self._tokenize(extraction, policy, tokens, record)
-        record.entities = count_actions(replacements)
-        record.tokens_issued = len(tokens.by_token)
-        blocked = sorted({r.span.entity for r in replacements if r.action == "block"})
-        if blocked:
-            raise Blocked(f"the policy blocks requests that contain {', '.join(blocked)}")
-        extraction.commit()
-        return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
-
-    async def _tokenize(self, extraction: Extraction, policy: Policy, tokens: TokenMap,
-                        record: AuditRecord) -> list[Replacement]:
-        texts = [slot.text for slot in extraction.slots]
-        record.token_lookalikes_in_request = sum(len(TOKEN_SHAPE.findall(t)) for t in texts)
-        found = await self._analyzer.analyze(texts, DetectionSpec.from_policy(policy))
-        if len(found) != len(texts):
-            raise InternalFailure("detection returned a result of the wrong shape")
-        found = propagate(texts, found)
-        replacements: list[Replacement] = []
-        for slot, text, spans in zip(extraction.slots, texts, found, strict=True):
-            result = pseudonymize(text, spans, policy, tokens)
-            slot.write(result.text)
-            replacements += result.replacements
-        return replacements
 
     async def _relay(self, request: web.Request, fmt: ApiFormat,
                      upstream: aiohttp.ClientResponse, tokens: TokenMap | None,
@@ -235,13 +199,6 @@ async def _read_capped(upstream: aiohttp.ClientResponse, limit: int) -> bytes:
             raise InternalFailure(f"the provider's answer exceeds {limit} bytes")
         parts.append(chunk)
     return b"".join(parts)
-
-
-def _parse_json(body: bytes) -> Json:
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest("the request body is not valid JSON") from exc
 
 
 def _decision_for(exc: GatewayError) -> str:

@@ -69,10 +69,11 @@ class Pseudonymized:
 
 
 def pseudonymize(text: str, spans: list[Span], policy: Policy, tokens: TokenMap) -> Pseudonymized:
-    """Replace each span by its token or redaction, right to left against original offsets."""
-    out = text
+    """Replace each (disjoint) span by its token or redaction, against the original offsets."""
+    pieces: list[str] = []
     done: list[Replacement] = []
-    for span in sorted(spans, key=lambda s: s.start, reverse=True):
+    position = 0
+    for span in sorted(spans, key=lambda s: s.start):
         action = policy.action_for(span.entity)
         if action == "allow":
             continue
@@ -81,10 +82,11 @@ def pseudonymize(text: str, spans: list[Span], policy: Policy, tokens: TokenMap)
             new = tokens.token_for(span.entity, value)
         else:  # redact, and block (the request is refused before it is sent)
             new = REDACTED.format(entity=span.entity)
-        out = out[:span.start] + new + out[span.end:]
+        pieces += [text[position:span.start], new]
+        position = span.end
         done.append(Replacement(span, action, new))
-    done.reverse()
-    return Pseudonymized(out, done)
+    pieces.append(text[position:])
+    return Pseudonymized("".join(pieces), done)
 
 
 def count_actions(replacements: list[Replacement]) -> dict[str, dict[str, int | str]]:

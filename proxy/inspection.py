@@ -1,0 +1,67 @@
+"""Inspect a request body: parse, find every text, detect, tokenize, serialize.
+
+The returned body is the only thing ever sent upstream for an inspected endpoint: it is
+re-serialized from the parsed document, so nothing uninspected (a duplicate key, say)
+rides along. Parsing and rewriting run in a thread and detection in worker processes,
+so a large prompt never stalls the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from .audit import AuditRecord
+from .detect.pool import Analyzer
+from .detect.spans import Span
+from .detect.spec import DetectionSpec
+from .errors import BadRequest, Blocked, InternalFailure, Refused, UnsupportedMedia
+from .formats.base import ApiFormat, Endpoint, Extraction, Json
+from .policy import Policy
+from .propagate import propagate
+from .reidentify import TOKEN_SHAPE
+from .tokens import Replacement, TokenMap, count_actions, pseudonymize
+
+
+def _parse(fmt: ApiFormat, endpoint: Endpoint, body: bytes) -> tuple[Json, Extraction]:
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest("the request body is not valid JSON") from exc
+    return document, fmt.extract(endpoint, document)
+
+
+def _rewrite(document: Json, extraction: Extraction, texts: list[str], found: list[list[Span]],
+             policy: Policy, tokens: TokenMap) -> tuple[bytes, list[Replacement]]:
+    replacements: list[Replacement] = []
+    for slot, text, spans in zip(extraction.slots, texts, propagate(texts, found), strict=True):
+        result = pseudonymize(text, spans, policy, tokens)
+        slot.write(result.text)
+        replacements += result.replacements
+    extraction.commit()
+    body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+    return body, replacements
+
+
+async def inspect(analyzer: Analyzer, fmt: ApiFormat, endpoint: Endpoint, policy: Policy,
+                  content_type: str, body: bytes, tokens: TokenMap, record: AuditRecord
+                  ) -> bytes:
+    if content_type.split(";")[0].strip().lower() != "application/json":
+        raise UnsupportedMedia("the request body must be application/json")
+    document, extraction = await asyncio.to_thread(_parse, fmt, endpoint, body)
+    if extraction.uninspectable and policy.uninspectable_content == "refuse":
+        raise Refused("the request carries content aliasgate cannot inspect: "
+                      + ", ".join(extraction.uninspectable[:5]))
+    texts = [slot.text for slot in extraction.slots]
+    record.token_lookalikes_in_request = sum(len(TOKEN_SHAPE.findall(t)) for t in texts)
+    found = await analyzer.analyze(texts, DetectionSpec.from_policy(policy))
+    if len(found) != len(texts):
+        raise InternalFailure("detection returned a result of the wrong shape")
+    sent, replacements = await asyncio.to_thread(_rewrite, document, extraction, texts, found,
+                                                 policy, tokens)
+    record.entities = count_actions(replacements)
+    record.tokens_issued = len(tokens.by_token)
+    blocked = sorted({r.span.entity for r in replacements if r.action == "block"})
+    if blocked:
+        raise Blocked(f"the policy blocks requests that contain {', '.join(blocked)}")
+    return sent
