@@ -294,3 +294,47 @@ async def test_odd_paths_are_rejected(gateway: Gateway, path: str) -> None:
     async with aiohttp.ClientSession() as session, session.get(url) as resp:
         assert resp.status == 400
     assert gateway.provider.received == []
+
+
+async def test_tenant_header_scopes_tokens_and_is_required(start_gateway: GatewayFactory
+                                                          ) -> None:
+    gw = await start_gateway(tenant_header="X-Tenant")
+    status, body, _ = await post(gw, CHAT, json_body=chat_body("I am Jane Doe"))
+    assert status == 403 and "X-Tenant" in body["error"]["message"]
+    for tenant in ("acme", "globex"):
+        status, _, _ = await post(gw, CHAT, json_body=chat_body("I am Jane Doe"),
+                                  headers={"X-Tenant": tenant})
+        assert status == 200
+    first, second = (r.json["messages"][0]["content"] for r in gw.provider.received)
+    assert first != second
+    assert all("X-Tenant" not in r.headers for r in gw.provider.received)
+
+
+async def test_fixed_tenant_ignores_the_api_key(start_gateway: GatewayFactory) -> None:
+    gw = await start_gateway(tenant="acme")
+    for key in ("sk-one", "sk-two"):
+        await post(gw, CHAT, json_body=chat_body("I am Jane Doe"),
+                   headers={"Authorization": f"Bearer {key}"})
+    first, second = (r.json["messages"][0]["content"] for r in gw.provider.received)
+    assert first == second
+
+
+async def test_no_seed_value_reaches_logs_metrics_or_audit(
+        gateway: Gateway, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    seeds = ["Jane Doe", "jane.doe@example.com", "sk-secret-key"]
+    headers = {"Authorization": "Bearer sk-secret-key"}
+    await post(gateway, CHAT, json_body=chat_body("Jane Doe, jane.doe@example.com"),
+               headers=headers)
+    await post(gateway, CHAT, data=b"{broken Jane Doe", headers={
+        **headers, "Content-Type": "application/json"})
+    await post(gateway, CHAT, json_body=chat_body("Jane Doe", model="die-mid-stream",
+                                                  stream=True), headers=headers)
+    async with aiohttp.ClientSession() as session, \
+            session.get(gateway.url + "/metrics") as resp:
+        metrics = await resp.text()
+    written = caplog.text + metrics + (gateway.state_dir / "audit.jsonl").read_text()
+    for seed in seeds:
+        assert seed not in written

@@ -175,3 +175,17 @@ def test_stream_holds_back_only_a_possible_token_prefix() -> None:
     assert stream.feed("x") == "<x"             # '<x' cannot
     assert stream.feed(token[:4]) == ""
     assert stream.feed(token[4:] + "!") == "Jane!"
+
+
+def test_non_streamed_tool_arguments_are_json_escaped() -> None:
+    from proxy.formats.openai import OpenAIFormat
+
+    tokens = TokenMap(KEY)
+    token = tokens.token_for("PERSON", 'Jane "JD" \\ Doe')
+    answer = {"choices": [{"message": {"content": f"Hi {token}", "tool_calls": [
+        {"function": {"name": "f", "arguments": json.dumps({"to": token})}}]}}]}
+    restored = OpenAIFormat().restore_body(answer, Restorer(tokens))
+    message = restored["choices"][0]["message"]
+    assert message["content"] == 'Hi Jane "JD" \\ Doe'
+    assert json.loads(message["tool_calls"][0]["function"]["arguments"]) == {
+        "to": 'Jane "JD" \\ Doe'}
