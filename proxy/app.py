@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -53,7 +54,7 @@ def create_app(settings: Settings, *, analyzer: Analyzer | None = None,
         else:
             active = analyzer
         app[ANALYZER] = active
-        audit = JsonlAuditSink(settings.state_dir / "audit.jsonl")
+        audit = await asyncio.to_thread(JsonlAuditSink, settings.state_dir / "audit.jsonl")
         app[AUDIT] = audit
         upstream = Upstream(config.timeouts, resolver, ssl_context)
         await upstream.start()
@@ -62,7 +63,7 @@ def create_app(settings: Settings, *, analyzer: Analyzer | None = None,
                                app[METRICS])
         yield
         await upstream.close()
-        audit.close()
+        await asyncio.to_thread(audit.close)
         if pool is not None:
             await pool.close()
 

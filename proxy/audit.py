@@ -55,17 +55,23 @@ class JsonlAuditSink:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         self._file = os.fdopen(fd, "a", encoding="utf-8")
+        self._last_write_ok = True
 
     def _append(self, line: str) -> None:
-        self._file.write(line + "\n")
-        self._file.flush()
+        try:
+            self._file.write(line + "\n")
+            self._file.flush()
+        except OSError:
+            self._last_write_ok = False
+            raise
+        self._last_write_ok = True
 
     async def write(self, record: AuditRecord) -> None:
         line = record.to_json()
         await asyncio.get_running_loop().run_in_executor(self._writer, self._append, line)
 
     def is_writable(self) -> bool:
-        return not self._file.closed and os.access(self.path, os.W_OK)
+        return not self._file.closed and self._last_write_ok
 
     def close(self) -> None:
         self._writer.shutdown(wait=True)

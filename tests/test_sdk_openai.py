@@ -134,5 +134,5 @@ async def test_stream_cut_mid_way_raises_in_client(gateway: Gateway) -> None:
                 got.append(chunk.choices[0].delta.content or "")
     text = "".join(got)
     assert text and f"Echo: {PROMPT}".startswith(text)
-    record = gateway.audit_lines()[-1]
+    record = (await gateway.audit_after(1))[-1]
     assert record["decision"] == "failed"

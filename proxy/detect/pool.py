@@ -54,6 +54,7 @@ def _pid() -> int:
     return os.getpid()
 
 
+
 # --- gateway side ------------------------------------------------------------------------
 
 def _batches(jobs: list[tuple[int, int, str]], count: int) -> list[list[tuple[int, int, str]]]:
@@ -68,49 +69,52 @@ def _batches(jobs: list[tuple[int, int, str]], count: int) -> list[list[tuple[in
 
 
 class WorkerPoolAnalyzer:
+    """Detection in `workers` processes. If one dies, requests fail closed (503) while a
+    fresh pool starts in the background."""
+
     def __init__(self, model: str, workers: int, chunk_chars: int) -> None:
         self._model = model
         self._workers = max(1, workers)
         self._chunk_chars = chunk_chars
         self._executor: ProcessPoolExecutor | None = None
-        self._ready = False
+        self._restarting: asyncio.Task[None] | None = None
 
-    def _new_executor(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(self._workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_init_worker, initargs=(self._model,))
-
-    async def start(self, startup_seconds: float = 120.0) -> None:
-        """Start every worker and wait until each has loaded the model."""
-        self._executor = self._new_executor()
-        loop = asyncio.get_running_loop()
+    def _started_executor(self, startup_seconds: float = 120.0) -> ProcessPoolExecutor:
+        """A new pool whose every worker has loaded the model (blocking: run in a thread)."""
+        executor = ProcessPoolExecutor(self._workers, initializer=_init_worker,
+                                       initargs=(self._model,),
+                                       mp_context=multiprocessing.get_context("spawn"))
         seen: set[int] = set()
-        deadline = loop.time() + startup_seconds
-        while len(seen) < self._workers and loop.time() < deadline:
-            calls = [loop.run_in_executor(self._executor, _pid) for _ in range(self._workers)]
-            seen.update(await asyncio.gather(*calls))
-        self._ready = True
+        deadline = time.monotonic() + startup_seconds
+        while len(seen) < self._workers and time.monotonic() < deadline:
+            seen.update(f.result() for f in [executor.submit(_pid) for _ in range(self._workers)])
+        return executor
+
+    async def start(self) -> None:
+        self._executor = await asyncio.to_thread(self._started_executor)
 
     def is_ready(self) -> bool:
-        return self._ready
+        return self._executor is not None and self._restarting is None
 
     def worker_pids(self) -> list[int]:
         processes = getattr(self._executor, "_processes", None) or {}
         return sorted(processes)
 
     async def analyze(self, texts: Sequence[str], spec: DetectionSpec) -> list[list[Span]]:
-        if self._executor is None:
-            raise InternalFailure("detection workers are not running")
+        executor = self._executor
+        if executor is None or self._restarting is not None:
+            raise InternalFailure("detection workers are not running; nothing was sent")
         jobs = [(i, offset, chunk) for i, text in enumerate(texts)
                 for offset, chunk in windows(text, self._chunk_chars) if chunk.strip()]
         loop = asyncio.get_running_loop()
         batches = _batches(jobs, self._workers)
         try:
             results = await asyncio.gather(*(
-                loop.run_in_executor(self._executor, _analyze_batch, [j[2] for j in b], spec)
+                loop.run_in_executor(executor, _analyze_batch, [j[2] for j in b], spec)
                 for b in batches))
         except BrokenProcessPool as exc:
             log.error("a detection worker died; restarting the pool")
-            self._restart()
+            self._restart_in_background(executor)
             raise InternalFailure("detection failed; nothing was sent") from exc
         except Exception as exc:
             log.error("detection raised %s", exc.__class__.__name__)
@@ -122,13 +126,23 @@ class WorkerPoolAnalyzer:
                                  for s in spans]
         return [merge_overlaps(spans) for spans in found]
 
-    def _restart(self) -> None:
-        old, self._executor = self._executor, self._new_executor()
-        if old is not None:
-            old.shutdown(wait=False, cancel_futures=True)
+    def _restart_in_background(self, broken: ProcessPoolExecutor) -> None:
+        if self._restarting is not None or broken is not self._executor:
+            return  # another request already noticed
+
+        async def restart() -> None:
+            try:
+                await asyncio.to_thread(broken.shutdown, wait=False, cancel_futures=True)
+                self._executor = await asyncio.to_thread(self._started_executor)
+                log.info("detection workers restarted")
+            finally:
+                self._restarting = None
+
+        self._restarting = asyncio.create_task(restart())
 
     async def close(self) -> None:
-        self._ready = False
+        if self._restarting is not None:
+            await self._restarting
         if self._executor is not None:
             executor, self._executor = self._executor, None
-            await asyncio.get_running_loop().run_in_executor(None, executor.shutdown)
+            await asyncio.to_thread(executor.shutdown)
