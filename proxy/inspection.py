@@ -16,7 +16,8 @@ from .detect.pool import Analyzer
 from .detect.spans import Span
 from .detect.spec import DetectionSpec
 from .errors import BadRequest, Blocked, InternalFailure, Refused, UnsupportedMedia
-from .formats.base import ApiFormat, Endpoint, Extraction, Json
+from .formats.base import ApiFormat, Endpoint, Json
+from .formats.extraction import Extraction
 from .policy import Policy
 from .propagate import propagate
 from .reidentify import TOKEN_SHAPE
@@ -31,11 +32,19 @@ def _parse(fmt: ApiFormat, endpoint: Endpoint, body: bytes) -> tuple[Json, Extra
     return document, fmt.extract(endpoint, document)
 
 
+def _outside_tokens(text: str, spans: list[Span]) -> list[Span]:
+    """Drop findings inside text that is already a token (signed thinking sent back, say)."""
+    if "<" not in text:
+        return spans
+    taken = [(m.start(), m.end()) for m in TOKEN_SHAPE.finditer(text)]
+    return [s for s in spans if not any(s.start < end and start < s.end for start, end in taken)]
+
+
 def _rewrite(document: Json, extraction: Extraction, texts: list[str], found: list[list[Span]],
              policy: Policy, tokens: TokenMap) -> tuple[bytes, list[Replacement]]:
     replacements: list[Replacement] = []
     for slot, text, spans in zip(extraction.slots, texts, propagate(texts, found), strict=True):
-        result = pseudonymize(text, spans, policy, tokens)
+        result = pseudonymize(text, _outside_tokens(text, spans), policy, tokens)
         slot.write(result.text)
         replacements += result.replacements
     extraction.commit()

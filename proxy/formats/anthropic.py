@@ -8,7 +8,8 @@ from typing import Any
 from ..errors import BadRequest
 from ..reidentify import Restorer, StreamRestorer
 from ..sse import SSEEvent
-from .base import Endpoint, Extraction, Json, require, restore_json
+from .base import Endpoint, Json, require, restore_json
+from .extraction import Extraction, WalkRules
 
 _ENDPOINTS = {
     ("POST", "/v1/messages"): Endpoint("messages", inspect=True),
@@ -20,42 +21,34 @@ _ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error",
                 415: "invalid_request_error", 422: "invalid_request_error",
                 429: "rate_limit_error"}
 # Streamed delta type -> the field that holds its text.
-_DELTA_FIELDS = {"text_delta": "text", "thinking_delta": "thinking",
-                 "input_json_delta": "partial_json"}
+_DELTA_FIELDS = {"text_delta": "text", "input_json_delta": "partial_json"}
 _NO_KEYS: frozenset[str] = frozenset()
 
 
-def _blocks(ex: Extraction, holder: dict[str, Any], key: str, where: str) -> None:
-    """A string or a list of content blocks; blocks the gateway cannot read are reported."""
-    value = holder.get(key)
-    if value is None or isinstance(value, str):
-        ex.text(holder, key, where)
-        return
-    if not isinstance(value, list):
-        raise BadRequest(f"{where} must be a string or a list of content blocks")
-    for j, block in enumerate(value):
-        _block(ex, block, f"{where}[{j}]")
+def _binary_part(node: dict[str, Any]) -> str | None:
+    kind = node.get("type")
+    if kind in ("image", "container_upload"):
+        return str(kind)
+    source = node.get("source")
+    if kind == "document" and isinstance(source, dict) and source.get("type") != "text" \
+            and source.get("type") != "content":
+        return "document"
+    return None
 
 
-def _block(ex: Extraction, block: Json, where: str) -> None:
-    if not isinstance(block, dict):
-        raise BadRequest(f"{where} must be an object")
-    kind = block.get("type")
-    if kind == "text":
-        ex.text(block, "text", f"{where}.text")
-    elif kind == "thinking":
-        ex.text(block, "thinking", f"{where}.thinking")
-    elif kind in ("tool_use", "server_tool_use") and "input" in block:
-        ex.leaves(block, "input")
-    elif kind == "tool_result":
-        _blocks(ex, block, "content", f"{where}.content")
-    elif kind == "redacted_thinking":
-        pass  # opaque, encrypted by the provider: it holds nothing the client wrote
-    elif kind == "document" and isinstance(block.get("source"), dict) \
-            and block["source"].get("type") == "text":
-        ex.text(block["source"], "data", f"{where}.source.data")
-    else:
-        ex.uninspectable.append(f"{where} ({kind})")
+_RULES = WalkRules(
+    identifier_keys=frozenset({"model", "role", "type", "id", "tool_use_id", "signature",
+                               "media_type", "stop_reason"}),
+    free_form_keys=frozenset({"input", "input_schema", "metadata"}),
+    embedded_json_keys=frozenset(),
+    binary_part=_binary_part,
+    # Encrypted by the provider: it holds nothing the client wrote.
+    opaque_part=lambda node: node.get("type") == "redacted_thinking",
+)
+# Thinking is signed by the provider and must come back byte for byte, so it is never
+# restored: the client sees tokens in thinking text, and nothing new leaves when it is resent.
+_SIGNED = frozenset({"thinking"})
+_SIGNED_DELTAS = frozenset({"thinking", "signature"})
 
 
 class AnthropicFormat:
@@ -69,20 +62,13 @@ class AnthropicFormat:
     def extract(self, endpoint: Endpoint, body: Json) -> Extraction:
         if not isinstance(body, dict):
             raise BadRequest("the request body must be a JSON object")
-        ex = Extraction()
-        if "system" in body:
-            _blocks(ex, body, "system", "system")
-        for i, message in enumerate(require(body, "messages", list)):
-            if not isinstance(message, dict):
-                raise BadRequest(f"messages[{i}] must be an object")
-            _blocks(ex, message, "content", f"messages[{i}].content")
-        metadata = body.get("metadata")
-        if isinstance(metadata, dict) and "user_id" in metadata:
-            ex.text(metadata, "user_id", "metadata.user_id")
-        return ex
+        require(body, "messages", list)
+        extraction = Extraction(_RULES)
+        extraction.walk_body(body)
+        return extraction
 
     def restore_body(self, body: Json, restorer: Restorer) -> Json:
-        return restore_json(body, restorer, _NO_KEYS)
+        return restore_json(body, restorer, _NO_KEYS, _SIGNED)
 
     def stream_rewriter(self, restorer: Restorer) -> AnthropicStream:
         return AnthropicStream(restorer)
@@ -93,9 +79,10 @@ class AnthropicFormat:
 
 
 class AnthropicStream:
-    """Messages events: restores text, thinking and tool input deltas per content block.
+    """Messages events: restores text and tool-input deltas per content block.
 
-    Text held back in a block goes out in an extra delta just before its content_block_stop.
+    Text held back in a block goes out in an extra delta just before the block's next
+    delta of another type, or its content_block_stop. Thinking passes through as signed.
     """
 
     def __init__(self, restorer: Restorer) -> None:
@@ -115,26 +102,30 @@ class AnthropicStream:
         kind = data.get("type")
         before: list[SSEEvent] = []
         if kind == "content_block_delta" and isinstance(data.get("delta"), dict):
-            self._delta(data.get("index", 0), data["delta"])
+            before = self._delta(data.get("index", 0), data["delta"])
         elif kind == "content_block_stop":
             before = self._flush(data.get("index", 0))
         else:
             if kind == "message_stop":
                 before = self.finish()
-            data = restore_json(data, self._restorer, _NO_KEYS)
+            data = restore_json(data, self._restorer, _NO_KEYS, _SIGNED)
         event.data = json.dumps(data, ensure_ascii=False)
         return [*before, event]
 
-    def _delta(self, index: int, delta: dict[str, Any]) -> None:
-        delta_type = delta.get("type")
-        field = _DELTA_FIELDS.get(str(delta_type))
+    def _delta(self, index: int, delta: dict[str, Any]) -> list[SSEEvent]:
+        delta_type = str(delta.get("type"))
+        before = []
+        if index in self._streams and self._streams[index][0] != delta_type:
+            before = self._flush(index)
+        field = _DELTA_FIELDS.get(delta_type)
         if field is None or not isinstance(delta.get(field), str):
-            delta.update(restore_json(delta, self._restorer, _NO_KEYS))
-            return
+            delta.update(restore_json(delta, self._restorer, _NO_KEYS, _SIGNED_DELTAS))
+            return before
         if index not in self._streams:
             stream = self._restorer.stream(json_escape=field == "partial_json")
-            self._streams[index] = (str(delta_type), stream)
+            self._streams[index] = (delta_type, stream)
         delta[field] = self._streams[index][1].feed(delta[field])
+        return before
 
     def _flush(self, index: int) -> list[SSEEvent]:
         entry = self._streams.pop(index, None)

@@ -9,7 +9,8 @@ from typing import Any
 from ..errors import BadRequest
 from ..reidentify import Restorer, StreamRestorer
 from ..sse import SSEEvent
-from .base import Endpoint, Extraction, Json, require, restore_json
+from .base import Endpoint, Json, require, restore_json
+from .extraction import Extraction, WalkRules
 
 _ENDPOINTS = {
     ("POST", "/v1/chat/completions"): Endpoint("chat.completions", inspect=True),
@@ -23,59 +24,22 @@ _ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error",
                 415: "invalid_request_error", 422: "invalid_request_error"}
 
 
-def _content(ex: Extraction, holder: dict[str, Any], key: str, where: str) -> None:
-    """`content` as a string or a list of parts; parts other than text cannot be inspected."""
-    value = holder.get(key)
-    if value is None or isinstance(value, str):
-        ex.text(holder, key, where)
-        return
-    if not isinstance(value, list):
-        raise BadRequest(f"{where} must be a string or a list of parts")
-    for j, part in enumerate(value):
-        if not isinstance(part, dict):
-            raise BadRequest(f"{where}[{j}] must be an object")
-        kind = part.get("type")
-        if kind in ("text", "refusal") and kind in part:
-            ex.text(part, kind, f"{where}[{j}].{kind}")
-        else:
-            ex.uninspectable.append(f"{where}[{j}] ({kind})")
+_BINARY_PARTS = frozenset({"image_url", "input_audio", "file", "input_image", "input_file"})
+_RULES = WalkRules(
+    identifier_keys=frozenset({"model", "role", "type", "id", "tool_call_id", "object",
+                               "encoding_format", "service_tier", "reasoning_effort", "detail",
+                               "format", "voice", "verbosity"}),
+    free_form_keys=frozenset({"metadata", "parameters", "schema"}),
+    embedded_json_keys=_JSON_STRING_KEYS,
+    binary_part=lambda node: node["type"] if node.get("type") in _BINARY_PARTS else None,
+    opaque_part=lambda node: False,
+)
 
 
-def _chat(body: Json, ex: Extraction) -> None:
-    messages = require(body, "messages", list)
-    for i, message in enumerate(messages):
-        where = f"messages[{i}]"
-        if not isinstance(message, dict):
-            raise BadRequest(f"{where} must be an object")
-        _content(ex, message, "content", f"{where}.content")
-        for key in ("name", "refusal"):
-            if key in message:
-                ex.text(message, key, f"{where}.{key}")
-        calls = message.get("tool_calls") or []
-        if not isinstance(calls, list):
-            raise BadRequest(f"{where}.tool_calls must be a list")
-        for j, call in enumerate(calls):
-            function = call.get("function") if isinstance(call, dict) else None
-            if isinstance(function, dict):
-                ex.embedded_json(function, "arguments", f"{where}.tool_calls[{j}].arguments")
-        if isinstance(message.get("function_call"), dict):
-            ex.embedded_json(message["function_call"], "arguments", f"{where}.function_call")
-    if isinstance(body.get("prediction"), dict):
-        _content(ex, body["prediction"], "content", "prediction.content")
-
-
-def _strings_or_uninspectable(body: Json, key: str, ex: Extraction) -> None:
-    """`input` or `prompt`: a string, a list of strings, or token arrays (uninspectable)."""
+def _token_arrays(body: dict[str, Any], key: str) -> bool:
+    """`input` or `prompt` given as token ids, which the gateway cannot read."""
     value = body.get(key)
-    if isinstance(value, str):
-        ex.text(body, key, key)
-    elif isinstance(value, list) and all(isinstance(v, str) for v in value):
-        for i in range(len(value)):
-            ex.text(value, i, f"{key}[{i}]")
-    elif isinstance(value, list):
-        ex.uninspectable.append(f"{key} (token arrays)")
-    else:
-        raise BadRequest(f"{key} must be a string or a list of strings")
+    return isinstance(value, list) and any(isinstance(v, (int, list)) for v in value)
 
 
 class OpenAIFormat:
@@ -89,18 +53,14 @@ class OpenAIFormat:
     def extract(self, endpoint: Endpoint, body: Json) -> Extraction:
         if not isinstance(body, dict):
             raise BadRequest("the request body must be a JSON object")
-        ex = Extraction()
         if endpoint.name == "chat.completions":
-            _chat(body, ex)
-        elif endpoint.name == "completions":
-            _strings_or_uninspectable(body, "prompt", ex)
-        elif endpoint.name == "embeddings":
-            _strings_or_uninspectable(body, "input", ex)
-        if "user" in body:
-            ex.text(body, "user", "user")
-        if isinstance(body.get("metadata"), dict):
-            ex.leaves(body, "metadata")
-        return ex
+            require(body, "messages", list)
+        extraction = Extraction(_RULES)
+        for key in ("input", "prompt"):
+            if _token_arrays(body, key):
+                extraction.uninspectable.append(f"{key} (token ids)")
+        extraction.walk_body(body)
+        return extraction
 
     def restore_body(self, body: Json, restorer: Restorer) -> Json:
         return restore_json(body, restorer, _JSON_STRING_KEYS)
@@ -127,7 +87,8 @@ class OpenAIStream:
 
     def _stream(self, key: tuple[int, str, int]) -> StreamRestorer:
         if key not in self._streams:
-            self._streams[key] = self._restorer.stream(json_escape=key[1] == "arguments")
+            json_escape = key[1] in ("arguments", "function_call")
+            self._streams[key] = self._restorer.stream(json_escape=json_escape)
         return self._streams[key]
 
     def on_event(self, event: SSEEvent) -> list[SSEEvent]:
@@ -154,7 +115,7 @@ class OpenAIStream:
         index = choice.get("index", 0)
         delta = choice.get("delta")
         if not isinstance(delta, dict):
-            return
+            delta = choice["delta"] = {}
         for field in ("content", "refusal"):
             if isinstance(delta.get(field), str):
                 delta[field] = self._stream((index, field, 0)).feed(delta[field])
@@ -163,6 +124,10 @@ class OpenAIStream:
             if isinstance(function, dict) and isinstance(function.get("arguments"), str):
                 key = (index, "arguments", call.get("index", 0))
                 function["arguments"] = self._stream(key).feed(function["arguments"])
+        function_call = delta.get("function_call")
+        if isinstance(function_call, dict) and isinstance(function_call.get("arguments"), str):
+            key = (index, "function_call", 0)
+            function_call["arguments"] = self._stream(key).feed(function_call["arguments"])
         if choice.get("finish_reason") is not None:
             self._flush_into(index, delta)
 
@@ -174,6 +139,10 @@ class OpenAIStream:
                 continue
             flushed = True
             text = stream.flush()
+            if field == "function_call":
+                call = delta.setdefault("function_call", {})
+                call["arguments"] = (call.get("arguments") or "") + text
+                continue
             if field != "arguments":
                 delta[field] = (delta.get(field) or "") + text
                 continue
