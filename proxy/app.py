@@ -60,7 +60,7 @@ def create_app(settings: Settings, *, analyzer: Analyzer | None = None,
         await upstream.start()
         routes = RouteTable.build(config.routes, settings.policies)
         app[GATEWAY] = Gateway(routes, active, upstream, audit, master, config.limits,
-                               app[METRICS])
+                               config.timeouts, app[METRICS])
         yield
         await upstream.close()
         await asyncio.to_thread(audit.close)

@@ -46,4 +46,6 @@ def _inflate(raw: bytes, wbits: int, limit: int) -> bytes:
         raise PayloadTooLarge(f"decompressed request body exceeds {limit} bytes")
     if not inflater.eof:
         raise BadRequest("the compressed request body is truncated")
+    if inflater.unused_data:  # a second gzip member or trailing bytes: refuse, don't guess
+        raise BadRequest("the compressed request body has data after its end")
     return out

@@ -104,6 +104,7 @@ class Timeouts(_Frozen):
     connect: float = Field(default=10.0, gt=0)
     read: float = Field(default=600.0, gt=0)      # between bytes of the provider's answer
     total: float | None = Field(default=None, gt=0)
+    client_body: float = Field(default=60.0, gt=0)  # to receive the client's request body
 
 
 class GatewayConfig(_Frozen):

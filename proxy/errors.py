@@ -4,6 +4,7 @@
     ├── ConfigError              startup: a broken config or policy (file, line, key)
     ├── BadRequest          400  malformed JSON or a body of the wrong shape
     ├── Refused             403  a policy refusal or something the gateway cannot inspect
+    ├── ClientTooSlow       408  the client did not send its body in time
     ├── PayloadTooLarge     413  body or decompressed body over the limit
     ├── UnsupportedMedia    415  content type or content encoding the gateway cannot read
     ├── Blocked             422  a `block` action matched
@@ -45,6 +46,11 @@ class BadRequest(GatewayError):
 class Refused(GatewayError):
     status = 403
     kind = "refused"
+
+
+class ClientTooSlow(GatewayError):
+    status = 408
+    kind = "client_timeout"
 
 
 class PayloadTooLarge(GatewayError):

@@ -1,36 +1,31 @@
 """Which headers cross the gateway, in each direction.
 
-Hop-by-hop, length and encoding headers are rebuilt by each side's HTTP stack; headers
-about the client's own network path are not the provider's business.
+Towards the provider only an allowlist passes: credentials, content negotiation and the
+providers' own header families. Any other header could carry personal data that was never
+inspected, so it is dropped. Towards the client, hop-by-hop, length and encoding headers
+are dropped, because aiohttp rebuilds them for the body actually sent.
 """
 
 from __future__ import annotations
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
+FORWARDED = frozenset({"authorization", "x-api-key", "api-key", "accept", "user-agent",
+                       "idempotency-key"})
+FORWARDED_PREFIXES = ("openai-", "anthropic-", "x-stainless-")
 _HOP_BY_HOP = frozenset({
     "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection",
-    "te", "trailer", "transfer-encoding", "upgrade",
+    "te", "trailer", "transfer-encoding", "upgrade", "content-length", "content-encoding",
 })
-_REBUILT = frozenset({"content-length", "content-encoding", "host", "accept-encoding", "expect"})
-_CLIENT_PATH = frozenset({"forwarded", "x-forwarded-for", "x-forwarded-host",
-                          "x-forwarded-proto", "x-forwarded-port", "x-real-ip", "via"})
 
 
-def _named_in_connection(headers: CIMultiDictProxy[str]) -> set[str]:
-    names: set[str] = set()
-    for value in headers.getall("Connection", []):
-        names.update(token.strip().lower() for token in value.split(","))
-    return names
-
-
-def upstream_request_headers(incoming: CIMultiDictProxy[str], drop: frozenset[str] = frozenset()
-                             ) -> CIMultiDict[str]:
-    """Client headers to send upstream, auth included (they go only to the route's upstream)."""
-    skip = _HOP_BY_HOP | _REBUILT | _CLIENT_PATH | _named_in_connection(incoming) | drop
-    return CIMultiDict((k, v) for k, v in incoming.items() if k.lower() not in skip)
+def upstream_request_headers(incoming: CIMultiDictProxy[str]) -> CIMultiDict[str]:
+    """Client headers to send upstream; they go only to the route's configured upstream."""
+    return CIMultiDict((k, v) for k, v in incoming.items()
+                       if k.lower() in FORWARDED or k.lower().startswith(FORWARDED_PREFIXES))
 
 
 def client_response_headers(upstream: CIMultiDictProxy[str]) -> CIMultiDict[str]:
-    skip = _HOP_BY_HOP | _REBUILT | _named_in_connection(upstream)
-    return CIMultiDict((k, v) for k, v in upstream.items() if k.lower() not in skip)
+    named = {t.strip().lower() for v in upstream.getall("Connection", []) for t in v.split(",")}
+    return CIMultiDict((k, v) for k, v in upstream.items()
+                       if k.lower() not in _HOP_BY_HOP and k.lower() not in named)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
 
 from .audit import AuditRecord
 from .detect.pool import Analyzer
@@ -59,8 +60,10 @@ async def inspect(analyzer: Analyzer, fmt: ApiFormat, endpoint: Endpoint, policy
         raise UnsupportedMedia("the request body must be application/json")
     document, extraction = await asyncio.to_thread(_parse, fmt, endpoint, body)
     if extraction.uninspectable and policy.uninspectable_content == "refuse":
+        kinds = Counter(extraction.uninspectable)
         raise Refused("the request carries content aliasgate cannot inspect: "
-                      + ", ".join(extraction.uninspectable[:5]))
+                      + ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
+                      + "; the route's policy refuses it")
     texts = [slot.text for slot in extraction.slots]
     record.token_lookalikes_in_request = sum(len(TOKEN_SHAPE.findall(t)) for t in texts)
     found = await analyzer.analyze(texts, DetectionSpec.from_policy(policy))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import asyncio
 import logging
 import time
 from dataclasses import dataclass
@@ -14,17 +14,17 @@ from yarl import URL
 
 from .audit import AuditRecord, AuditSink
 from .body import read_body
-from .config import Limits
+from .config import Limits, Timeouts
 from .detect.pool import Analyzer
-from .errors import GatewayError, InternalFailure, Refused
-from .formats.base import ApiFormat, Json
+from .errors import ClientTooSlow, GatewayError, Refused, UpstreamFailed
+from .formats.base import ApiFormat
 from .headers import client_response_headers, upstream_request_headers
 from .inspection import inspect
 from .keys import derive, fingerprint
 from .metrics import Metrics
 from .reidentify import Restorer
+from .relay import pipe_bytes, relay_json, relay_stream
 from .routes import Match, RouteTable
-from .sse import SSEDecoder
 from .tenant import tenant_of
 from .tokens import TokenMap
 from .upstream import Upstream
@@ -43,13 +43,15 @@ class Outbound:
 
 class Gateway:
     def __init__(self, routes: RouteTable, analyzer: Analyzer, upstream: Upstream,
-                 audit: AuditSink, master_key: bytes, limits: Limits, metrics: Metrics) -> None:
+                 audit: AuditSink, master_key: bytes, limits: Limits, timeouts: Timeouts,
+                 metrics: Metrics) -> None:
         self._routes = routes
         self._analyzer = analyzer
         self._upstream = upstream
         self._audit = audit
         self._master = master_key
         self._limits = limits
+        self._timeouts = timeouts
         self._metrics = metrics
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
@@ -68,10 +70,14 @@ class Gateway:
             record.decision = _decision_for(exc)
             record.reason = exc.message
             return _error(fmt, exc.status, exc.kind, exc.message, record)
-        except Exception as exc:  # fail closed: nothing was or will be forwarded
+        except Exception as exc:  # fail closed: whatever was not yet sent never will be
             log.error("request %s failed: %s", record.request_id, exc.__class__.__name__)
-            record.decision, record.reason = "failed", "internal failure"
-            return _error(fmt, 503, "internal", "the gateway failed; nothing was sent", record)
+            sent = record.upstream_status is not None
+            record.decision = "failed"
+            record.reason = "internal failure " + ("after forwarding" if sent else "before sending")
+            message = "the gateway failed while relaying the answer" if sent \
+                else "the gateway failed; nothing was sent"
+            return _error(fmt, 503, "internal", message, record)
         finally:
             record.duration_ms = round((time.perf_counter() - started) * 1000, 2)
             log.info("request %s route=%s endpoint=%s status=%s decision=%s ms=%s",
@@ -90,13 +96,18 @@ class Gateway:
         tenant = tenant_of(route.config, request.headers, self._master)
         record.tenant = fingerprint(self._master, "audit-tenant", tenant)
         endpoint = route.format.endpoint(method, match.subpath)
-        record.endpoint = endpoint.name if endpoint else match.subpath
-        body = await read_body(request, self._limits.max_body_bytes,
-                               self._limits.max_decompressed_bytes)
+        record.endpoint = endpoint.name if endpoint else "unknown"
+        url = match.upstream_url(request.rel_url.query)
+        try:
+            async with asyncio.timeout(self._timeouts.client_body):
+                body = await read_body(request, self._limits.max_body_bytes,
+                                       self._limits.max_decompressed_bytes)
+        except TimeoutError as exc:
+            raise ClientTooSlow("the request body did not arrive in time") from exc
         if endpoint is None:
             if not policy.allows_passthrough(method, match.subpath):
-                raise Refused(f"aliasgate cannot inspect {method} {match.subpath}; "
-                              "the policy does not list it as passthrough")
+                raise Refused(f"aliasgate cannot inspect {method} requests to this path, and "
+                              "the route's policy does not list it as passthrough")
             outbound, record.decision = Outbound(body or None, None), "passthrough"
         elif endpoint.inspect:
             tokens = TokenMap(derive(self._master, "tokens", tenant))
@@ -107,14 +118,9 @@ class Gateway:
             record.decision = "forwarded"
         else:
             if body:
-                raise Refused(f"aliasgate does not inspect a body on {method} {match.subpath}")
+                raise Refused(f"aliasgate does not forward a body on {method} {endpoint.name}")
             outbound, record.decision = Outbound(None, None), "forwarded"
-        url = route.config.upstream + request.rel_url.raw_path[len(route.config.path):]
-        if request.rel_url.raw_query_string:
-            url += "?" + request.rel_url.raw_query_string
-        drop = frozenset({route.config.tenant_header.lower()}) if route.config.tenant_header \
-            else frozenset()
-        headers = upstream_request_headers(request.headers, drop)
+        headers = upstream_request_headers(request.headers)
         if outbound.tokens is not None:
             headers["Content-Type"] = "application/json"
         async with self._upstream.request(method, url, headers, outbound.body) as upstream:
@@ -124,86 +130,33 @@ class Gateway:
     async def _relay(self, request: web.Request, fmt: ApiFormat,
                      upstream: aiohttp.ClientResponse, tokens: TokenMap | None,
                      record: AuditRecord) -> web.StreamResponse:
+        if 300 <= upstream.status < 400:
+            # SDKs follow redirects and would resend the original, untokenized body there.
+            raise UpstreamFailed("the provider answered with a redirect, which aliasgate "
+                                 "does not pass on")
         headers = client_response_headers(upstream.headers)
         headers["x-aliasgate-request-id"] = record.request_id
         record.status = upstream.status
         content_type = upstream.headers.get("Content-Type", "").lower()
         if tokens is None:  # nothing was inspected, so there is nothing to restore
-            return await _pipe_bytes(request, upstream, headers)
+            return await pipe_bytes(request, upstream, headers)
         restorer = Restorer(tokens)
         try:
             if content_type.startswith("text/event-stream"):
-                return await _relay_stream(request, fmt, upstream, restorer, headers, record)
+                return await relay_stream(request, fmt, upstream, restorer, headers, record)
             if "json" in content_type:
-                return await self._relay_json(fmt, upstream, restorer, headers)
-            return await _pipe_bytes(request, upstream, headers)
+                return await relay_json(fmt, upstream, restorer, headers,
+                                        self._limits.max_response_bytes)
+            return await pipe_bytes(request, upstream, headers)
         finally:
             record.tokens_restored = restorer.stats.restored
             record.tokens_unknown = restorer.stats.unknown
 
-    async def _relay_json(self, fmt: ApiFormat, upstream: aiohttp.ClientResponse,
-                          restorer: Restorer, headers: Json) -> web.Response:
-        raw = await _read_capped(upstream, self._limits.max_response_bytes)
-        try:
-            document = json.loads(raw)
-        except ValueError:  # not JSON after all: restore as text
-            text = restorer.restore(raw.decode("utf-8", errors="replace"))
-            return web.Response(status=upstream.status, headers=headers, body=text.encode())
-        restored = fmt.restore_body(document, restorer)
-        body = json.dumps(restored, ensure_ascii=False).encode()
-        return web.Response(status=upstream.status, headers=headers, body=body)
-
-
-async def _relay_stream(request: web.Request, fmt: ApiFormat, upstream: aiohttp.ClientResponse,
-                        restorer: Restorer, headers: Json, record: AuditRecord
-                        ) -> web.StreamResponse:
-    """Restore an SSE stream event by event; if the provider breaks off, say so in-stream."""
-    response = web.StreamResponse(status=upstream.status, headers=headers)
-    await response.prepare(request)
-    decoder, rewriter = SSEDecoder(), fmt.stream_rewriter(restorer)
-    try:
-        async for chunk in upstream.content.iter_any():
-            out = [e for event in decoder.feed(chunk) for e in rewriter.on_event(event)]
-            if out:
-                await response.write(b"".join(e.encode() for e in out))
-        events, truncated = decoder.close()
-        out = [e for event in events for e in rewriter.on_event(event)]
-        if truncated:
-            raise aiohttp.ClientPayloadError("stream ended inside an event")
-        out += rewriter.finish()
-        if out:
-            await response.write(b"".join(e.encode() for e in out))
-    except (aiohttp.ClientError, TimeoutError):
-        record.decision, record.reason = "failed", "the provider's stream broke off"
-        tail = [*rewriter.finish(), rewriter.error_event("the provider's stream broke off")]
-        await response.write(b"".join(e.encode() for e in tail))
-    await response.write_eof()
-    return response
-
-
-async def _pipe_bytes(request: web.Request, upstream: aiohttp.ClientResponse, headers: Json
-                      ) -> web.StreamResponse:
-    response = web.StreamResponse(status=upstream.status, headers=headers)
-    await response.prepare(request)
-    async for chunk in upstream.content.iter_any():
-        await response.write(chunk)
-    await response.write_eof()
-    return response
-
-
-async def _read_capped(upstream: aiohttp.ClientResponse, limit: int) -> bytes:
-    parts, size = [], 0
-    async for chunk in upstream.content.iter_any():
-        size += len(chunk)
-        if size > limit:
-            raise InternalFailure(f"the provider's answer exceeds {limit} bytes")
-        parts.append(chunk)
-    return b"".join(parts)
-
 
 def _decision_for(exc: GatewayError) -> str:
-    return {"blocked": "blocked", "refused": "refused"}.get(exc.kind, "refused" if exc.status < 500
-                                                             else "failed")
+    if exc.kind in ("blocked", "refused"):
+        return exc.kind
+    return "refused" if exc.status < 500 else "failed"
 
 
 def _error(fmt: ApiFormat | None, status: int, kind: str, message: str, record: AuditRecord
@@ -216,4 +169,3 @@ def _error(fmt: ApiFormat | None, status: int, kind: str, message: str, record: 
                           "code": f"aliasgate_{kind}"}}
     return web.json_response(body, status=status, headers={
         "x-aliasgate-request-id": record.request_id, "x-aliasgate-error": kind})
-

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from multidict import MultiMapping
+from yarl import URL
+
 from .config import RouteConfig
-from .errors import BadRequest
+from .errors import BadRequest, Refused
 from .formats import get_format
 from .formats.base import ApiFormat
 from .policy import LoadedPolicy
@@ -21,7 +24,21 @@ class Route:
 @dataclass(frozen=True)
 class Match:
     route: Route
-    subpath: str  # the rest of the path after the route prefix, e.g. /v1/chat/completions
+    subpath: str  # the rest of the decoded path after the route prefix, e.g. /v1/models
+
+    def upstream_url(self, query: MultiMapping[str]) -> URL:
+        """The provider URL: the configured upstream plus the subpath and allowed query.
+
+        Built from the decoded subpath, so no encoding trick can move it to another host.
+        """
+        unknown = set(query) - self.route.format.query_params
+        if unknown:
+            raise Refused("the request has a query parameter aliasgate does not forward")
+        base = URL(self.route.config.upstream)
+        url = base.with_path(base.path.rstrip("/") + self.subpath).with_query(query)
+        if (url.scheme, url.host, url.port) != (base.scheme, base.host, base.port):
+            raise Refused("the request path does not stay on the route's upstream")
+        return url
 
 
 class RouteTable:

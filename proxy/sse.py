@@ -10,6 +10,18 @@ import codecs
 import re
 from dataclasses import dataclass
 
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+MAX_EVENT_CHARS = 16 * 1024 * 1024
+
+
+class SSEError(ValueError):
+    """The stream is not valid SSE (an event without end, say)."""
+
+
+def _lines(text: str) -> list[str]:
+    # Only CR, LF and CRLF end an SSE line; a value holding one must not start a new field.
+    return _NEWLINE.split(text)
+
 
 @dataclass
 class SSEEvent:
@@ -22,15 +34,15 @@ class SSEEvent:
     def encode(self) -> bytes:
         lines = []
         if self.comment is not None:
-            lines += [f":{line}" for line in self.comment.split("\n")]
+            lines += [f":{line}" for line in _lines(self.comment)]
         if self.event is not None:
-            lines.append(f"event: {self.event}")
+            lines.append(f"event: {_lines(self.event)[0]}")
         if self.id is not None:
-            lines.append(f"id: {self.id}")
+            lines.append(f"id: {_lines(self.id)[0]}")
         if self.retry is not None:
-            lines.append(f"retry: {self.retry}")
+            lines.append(f"retry: {_lines(self.retry)[0]}")
         if self.data is not None:
-            lines += [f"data: {line}" for line in self.data.split("\n")]
+            lines += [f"data: {line}" for line in _lines(self.data)]
         return ("\n".join(lines) + "\n\n").encode()
 
 
@@ -44,7 +56,10 @@ class SSEDecoder:
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
         self._text += self._utf8.decode(chunk)
-        return self._drain(final=False)
+        events = self._drain(final=False)
+        if len(self._text) + sum(map(len, self._data)) > MAX_EVENT_CHARS:
+            raise SSEError("an event exceeds the size limit")
+        return events
 
     def close(self) -> tuple[list[SSEEvent], bool]:
         """Events still complete at end of stream, and whether a partial one was cut off."""
@@ -88,9 +103,6 @@ class SSEDecoder:
         elif name == "retry":
             self._pending.retry = value
         return None
-
-
-_NEWLINE = re.compile(r"\r\n|\r|\n")
 
 
 def _line_end(text: str, final: bool) -> tuple[int, int] | None:

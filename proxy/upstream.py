@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 import aiohttp
 from aiohttp.abc import AbstractResolver
 from multidict import CIMultiDict
+from yarl import URL
 
 from .config import Timeouts
 from .errors import UpstreamFailed, UpstreamTimeout
@@ -33,14 +34,19 @@ class Upstream:
             await self._session.close()
 
     @asynccontextmanager
-    async def request(self, method: str, url: str, headers: CIMultiDict[str],
+    async def request(self, method: str, url: URL, headers: CIMultiDict[str],
                       body: bytes | None) -> AsyncIterator[aiohttp.ClientResponse]:
+        """The provider's response once its headers arrived. Errors while reading its body
+        are the caller's to handle: by then the client may have part of the answer."""
         assert self._session is not None, "Upstream.start() was not awaited"
         try:
-            async with self._session.request(method, url, headers=headers, data=body,
-                                             allow_redirects=False) as response:
-                yield response
+            response = await self._session.request(method, url, headers=headers, data=body,
+                                                   allow_redirects=False)
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
             raise UpstreamTimeout("the provider did not answer in time") from exc
         except aiohttp.ClientError as exc:
             raise UpstreamFailed("the provider could not be reached") from exc
+        try:
+            yield response
+        finally:
+            response.release()

@@ -147,7 +147,7 @@ async def test_image_part_is_refused_unless_policy_allows(start_gateway: Gateway
         {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}]}]}
     gw = await start_gateway()
     status, reply, _ = await post(gw, CHAT, json_body=body)
-    assert status == 403 and "messages[0].content[1] (image_url)" in reply["error"]["message"]
+    assert status == 403 and "1 image_url" in reply["error"]["message"]
     assert gw.provider.received == []
     write_policy(tmp_path, "images", uninspectable_content="allow")
     gw2 = await start_gateway(policy="images")
@@ -223,10 +223,11 @@ async def test_hop_by_hop_headers_are_not_forwarded(gateway: Gateway) -> None:
     assert seen["Authorization"] == "Bearer sk-test"
 
 
-async def test_redirects_are_returned_not_followed(gateway: Gateway) -> None:
-    status, _, resp = await post(gateway, CHAT, json_body=chat_body("hi", model="redirect"))
-    assert status == 307
-    assert resp.headers["Location"] == "http://elsewhere.invalid/v1/chat/completions"
+async def test_redirects_are_not_followed_nor_passed_on(gateway: Gateway) -> None:
+    # An SDK that followed a redirect would resend the original body, untokenized.
+    status, body, resp = await post(gateway, CHAT, json_body=chat_body("hi", model="redirect"))
+    assert status == 502 and openai_error(body) == "aliasgate_upstream_failed"
+    assert "Location" not in resp.headers
     assert len(gateway.provider.received) == 1
 
 
@@ -338,3 +339,49 @@ async def test_no_seed_value_reaches_logs_metrics_or_audit(
     written = caplog.text + metrics + (gateway.state_dir / "audit.jsonl").read_text()
     for seed in seeds:
         assert seed not in written
+
+
+async def test_only_allowlisted_headers_reach_the_provider(gateway: Gateway) -> None:
+    await post(gateway, CHAT, json_body=chat_body("hi"), headers={
+        "X-User": "Jane Doe", "Cookie": "session=jane", "OpenAI-Organization": "org-1",
+        "Idempotency-Key": "k1"})
+    seen = gateway.provider.received[0].headers
+    assert "X-User" not in seen and "Cookie" not in seen
+    assert seen["OpenAI-Organization"] == "org-1" and seen["Idempotency-Key"] == "k1"
+
+
+async def test_unknown_query_parameters_are_refused(gateway: Gateway) -> None:
+    status, body, _ = await post(gateway, CHAT + "?email=jane.doe%40example.com",
+                                 json_body=chat_body("hi"))
+    assert status == 403 and openai_error(body) == "aliasgate_refused"
+    assert gateway.provider.received == []
+    async with aiohttp.ClientSession() as session, session.get(
+            gateway.url + "/anthropic/v1/models?limit=5&beta=true") as resp:
+        assert resp.status == 200
+    assert gateway.provider.received[0].query == "limit=5&beta=true"
+
+
+async def test_encoded_route_prefix_cannot_move_the_upstream_host(gateway: Gateway) -> None:
+    url = URL(gateway.url + "/%6Fpenai/v1/models", encoded=True)
+    async with aiohttp.ClientSession() as session, session.get(url) as resp:
+        assert resp.status == 200
+    assert gateway.provider.received[0].path == "/v1/models"
+
+
+async def test_gzip_with_trailing_data_is_400(gateway: Gateway) -> None:
+    raw = json.dumps(chat_body("hi")).encode()
+    status, _, _ = await post(gateway, CHAT, data=gzip.compress(raw) + gzip.compress(b"x"),
+                              headers={"Content-Type": "application/json",
+                                       "Content-Encoding": "gzip"})
+    assert status == 400
+    assert gateway.provider.received == []
+
+
+async def test_valid_messages_without_content_are_accepted(gateway: Gateway) -> None:
+    body = {"model": "m", "messages": [
+        {"role": "user", "content": "hi"},
+        {"role": "assistant", "tool_calls": [{"id": "c", "type": "function",
+                                              "function": {"name": "f", "arguments": "{}"}}]},
+        {"role": "tool", "tool_call_id": "c", "content": "ok"}]}
+    status, _, _ = await post(gateway, CHAT, json_body=body)
+    assert status == 200

@@ -135,6 +135,9 @@ class WorkerPoolAnalyzer:
                 await asyncio.to_thread(broken.shutdown, wait=False, cancel_futures=True)
                 self._executor = await asyncio.to_thread(self._started_executor)
                 log.info("detection workers restarted")
+            except Exception as exc:  # stays not ready; every request fails closed
+                self._executor = None
+                log.error("detection workers could not restart: %s", exc.__class__.__name__)
             finally:
                 self._restarting = None
 

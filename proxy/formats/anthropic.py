@@ -53,6 +53,7 @@ _SIGNED_DELTAS = frozenset({"thinking", "signature"})
 
 class AnthropicFormat:
     name = "anthropic"
+    query_params = frozenset({"beta", "limit", "after_id", "before_id"})
 
     def endpoint(self, method: str, subpath: str) -> Endpoint | None:
         if method == "GET" and subpath.startswith("/v1/models/") and subpath.count("/") == 3:

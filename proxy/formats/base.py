@@ -59,6 +59,7 @@ class StreamRewriter(Protocol):
 
 class ApiFormat(Protocol):
     name: str
+    query_params: frozenset[str]  # query parameters forwarded; any other is refused
 
     def endpoint(self, method: str, subpath: str) -> Endpoint | None: ...
 

@@ -83,7 +83,7 @@ class Extraction:
     rules: WalkRules
     values: list[TextSlot] = field(default_factory=list)
     keys: list[KeySlot] = field(default_factory=list)
-    uninspectable: list[str] = field(default_factory=list)
+    uninspectable: list[str] = field(default_factory=list)  # kinds only: never a user string
     _embedded: list[_EmbeddedJson] = field(default_factory=list)
 
     @property
@@ -109,7 +109,7 @@ class Extraction:
         if not free_form:
             kind = self.rules.binary_part(node)
             if kind is not None:
-                self.uninspectable.append(f"{where} ({kind})")
+                self.uninspectable.append(kind)
                 return
             if self.rules.opaque_part(node):
                 return

@@ -44,6 +44,7 @@ def _token_arrays(body: dict[str, Any], key: str) -> bool:
 
 class OpenAIFormat:
     name = "openai"
+    query_params = frozenset({"api-version", "limit", "after", "before", "order"})
 
     def endpoint(self, method: str, subpath: str) -> Endpoint | None:
         if method == "GET" and subpath.startswith("/v1/models/") and subpath.count("/") == 3:
@@ -58,7 +59,7 @@ class OpenAIFormat:
         extraction = Extraction(_RULES)
         for key in ("input", "prompt"):
             if _token_arrays(body, key):
-                extraction.uninspectable.append(f"{key} (token ids)")
+                extraction.uninspectable.append(f"{key} token ids")
         extraction.walk_body(body)
         return extraction
 

@@ -1,0 +1,87 @@
+"""Relay the provider's answer to the client, restoring this request's tokens.
+
+JSON answers are restored whole; SSE streams event by event; anything else is piped as
+bytes. If the provider's stream breaks off, the client gets what was restored so far and
+then an error event in the provider's stream shape, so its SDK raises.
+"""
+
+from __future__ import annotations
+
+import json
+
+import aiohttp
+from aiohttp import web
+from multidict import CIMultiDict
+
+from .audit import AuditRecord
+from .errors import InternalFailure
+from .formats.base import ApiFormat
+from .reidentify import Restorer
+from .sse import SSEDecoder, SSEError
+
+STREAM_BROKE = "the provider's stream broke off"
+
+
+async def relay_json(fmt: ApiFormat, upstream: aiohttp.ClientResponse, restorer: Restorer,
+                     headers: CIMultiDict[str], max_bytes: int) -> web.Response:
+    raw = await _read_capped(upstream, max_bytes)
+    try:
+        document = json.loads(raw)
+    except ValueError:  # labelled JSON but is not: restore it as text
+        text = restorer.restore(raw.decode("utf-8", errors="replace"))
+        return web.Response(status=upstream.status, headers=headers, body=text.encode())
+    restored = fmt.restore_body(document, restorer)
+    body = json.dumps(restored, ensure_ascii=False).encode("utf-8", errors="surrogatepass")
+    return web.Response(status=upstream.status, headers=headers, body=body)
+
+
+async def relay_stream(request: web.Request, fmt: ApiFormat, upstream: aiohttp.ClientResponse,
+                       restorer: Restorer, headers: CIMultiDict[str], record: AuditRecord
+                       ) -> web.StreamResponse:
+    response = web.StreamResponse(status=upstream.status, headers=headers)
+    await response.prepare(request)
+    decoder, rewriter = SSEDecoder(), fmt.stream_rewriter(restorer)
+    try:
+        try:
+            async for chunk in upstream.content.iter_any():
+                events = [e for event in decoder.feed(chunk) for e in rewriter.on_event(event)]
+                await _write(response, events)
+            events, truncated = decoder.close()
+            await _write(response, [e for event in events for e in rewriter.on_event(event)])
+            if truncated:
+                raise SSEError("the stream ended inside an event")
+            await _write(response, rewriter.finish())
+        except ConnectionResetError:
+            raise  # the client went away (aiohttp's ClientConnectionResetError included)
+        except (aiohttp.ClientError, TimeoutError, SSEError):
+            record.decision, record.reason = "failed", STREAM_BROKE
+            await _write(response, [*rewriter.finish(), rewriter.error_event(STREAM_BROKE)])
+        await response.write_eof()
+    except ConnectionResetError:
+        record.decision, record.reason = "client_closed", "the client closed the connection"
+    return response
+
+
+async def pipe_bytes(request: web.Request, upstream: aiohttp.ClientResponse,
+                     headers: CIMultiDict[str]) -> web.StreamResponse:
+    response = web.StreamResponse(status=upstream.status, headers=headers)
+    await response.prepare(request)
+    async for chunk in upstream.content.iter_any():
+        await response.write(chunk)
+    await response.write_eof()
+    return response
+
+
+async def _write(response: web.StreamResponse, events: list) -> None:  # type: ignore[type-arg]
+    if events:
+        await response.write(b"".join(e.encode() for e in events))
+
+
+async def _read_capped(upstream: aiohttp.ClientResponse, limit: int) -> bytes:
+    parts, size = [], 0
+    async for chunk in upstream.content.iter_any():
+        size += len(chunk)
+        if size > limit:
+            raise InternalFailure(f"the provider's answer exceeds {limit} bytes")
+        parts.append(chunk)
+    return b"".join(parts)
