@@ -105,7 +105,7 @@ def test_anthropic_thinking_passes_through_signed_and_in_order() -> None:
         {"type": "content_block_stop", "index": 1},
     ]
     out = _data([e for ev in events for e in stream.on_event(
-        SSEEvent(event=ev["type"], data=json.dumps(ev)))])
+        SSEEvent(event=str(ev["type"]), data=json.dumps(ev)))])
     deltas = [e["delta"] for e in out if e["type"] == "content_block_delta"]
     assert deltas[0] == {"type": "thinking_delta", "thinking": f"user is {token}"}
     assert deltas[1] == {"type": "signature_delta", "signature": "sig"}
