@@ -139,7 +139,7 @@ class Gateway:
         record.status = upstream.status
         content_type = upstream.headers.get("Content-Type", "").lower()
         if tokens is None:  # nothing was inspected, so there is nothing to restore
-            return await pipe_bytes(request, upstream, headers)
+            return await pipe_bytes(request, upstream, headers, record)
         restorer = Restorer(tokens)
         try:
             if content_type.startswith("text/event-stream"):
@@ -147,7 +147,7 @@ class Gateway:
             if "json" in content_type:
                 return await relay_json(fmt, upstream, restorer, headers,
                                         self._limits.max_response_bytes)
-            return await pipe_bytes(request, upstream, headers)
+            return await pipe_bytes(request, upstream, headers, record)
         finally:
             record.tokens_restored = restorer.stats.restored
             record.tokens_unknown = restorer.stats.unknown

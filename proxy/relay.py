@@ -63,12 +63,24 @@ async def relay_stream(request: web.Request, fmt: ApiFormat, upstream: aiohttp.C
 
 
 async def pipe_bytes(request: web.Request, upstream: aiohttp.ClientResponse,
-                     headers: CIMultiDict[str]) -> web.StreamResponse:
+                     headers: CIMultiDict[str], record: AuditRecord) -> web.StreamResponse:
+    """An answer with nothing to restore (nothing was inspected, or not text), as bytes."""
     response = web.StreamResponse(status=upstream.status, headers=headers)
     await response.prepare(request)
-    async for chunk in upstream.content.iter_any():
-        await response.write(chunk)
-    await response.write_eof()
+    try:
+        try:
+            async for chunk in upstream.content.iter_any():
+                await response.write(chunk)
+        except ConnectionResetError:
+            raise
+        except (aiohttp.ClientError, TimeoutError):
+            record.decision, record.reason = "failed", STREAM_BROKE
+            assert request.transport is not None
+            request.transport.close()  # the client must see a cut, not a complete answer
+            return response
+        await response.write_eof()
+    except ConnectionResetError:
+        record.decision, record.reason = "client_closed", "the client closed the connection"
     return response
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import zlib
 from pathlib import Path
 from typing import Any
@@ -385,3 +386,12 @@ async def test_valid_messages_without_content_are_accepted(gateway: Gateway) -> 
         {"role": "tool", "tool_call_id": "c", "content": "ok"}]}
     status, _, _ = await post(gateway, CHAT, json_body=body)
     assert status == 200
+
+
+async def test_message_name_stays_a_valid_openai_identifier(gateway: Gateway) -> None:
+    body = {"model": "m", "messages": [
+        {"role": "user", "name": "Jane", "content": "I am Jane, Jane Doe."}]}
+    status, _, _ = await post(gateway, CHAT, json_body=body)
+    assert status == 200
+    sent = gateway.provider.received[0].json["messages"][0]
+    assert re.fullmatch(r"[A-Za-z0-9_-]+", sent["name"]) and "Jane" not in sent["name"]

@@ -9,6 +9,7 @@ inputs, JSON schemas, metadata) object keys are texts too. Parts the gateway can
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +32,9 @@ class TextSlot:
 
     container: dict[str, Any] | list[Any]
     key: str | int
+    # The provider accepts only [A-Za-z0-9_-] here (OpenAI's message `name`): a token is
+    # written without its brackets, as PERSON_7QK2M, and is not restored in answers.
+    identifier: bool = False
 
     @property
     def text(self) -> str:
@@ -39,6 +43,8 @@ class TextSlot:
         return value
 
     def write(self, text: str) -> None:
+        if self.identifier:
+            text = re.sub(r"[^A-Za-z0-9_-]", "", text)
         self.container[self.key] = text  # type: ignore[index]
 
 

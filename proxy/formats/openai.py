@@ -61,6 +61,12 @@ class OpenAIFormat:
             if _token_arrays(body, key):
                 extraction.uninspectable.append(f"{key} token ids")
         extraction.walk_body(body)
+        messages = body.get("messages")
+        if isinstance(messages, list):
+            named = {id(m) for m in messages if isinstance(m, dict)}
+            for slot in extraction.values:
+                if slot.key == "name" and id(slot.container) in named:
+                    slot.identifier = True
         return extraction
 
     def restore_body(self, body: Json, restorer: Restorer) -> Json:
