@@ -189,3 +189,19 @@ def test_non_streamed_tool_arguments_are_json_escaped() -> None:
     assert message["content"] == 'Hi Jane "JD" \\ Doe'
     assert json.loads(message["tool_calls"][0]["function"]["arguments"]) == {
         "to": 'Jane "JD" \\ Doe'}
+
+
+@given(st.lists(st.tuples(st.text(min_size=1, max_size=30), st.integers(0, 5)), max_size=20),
+       st.integers(min_value=10, max_value=80))
+def test_packing_maps_every_position_back_to_its_text(items: list[tuple[str, int]],
+                                                      limit: int) -> None:
+    from proxy.detect.packing import pack, unpack
+
+    windows = [(i, offset, chunk) for i, (chunk, offset) in enumerate(items)]
+    for packed in pack(windows, limit):
+        whole = Span(0, len(packed.text), "X", 1.0)
+        for index, span in unpack([whole], packed.pieces):
+            chunk, offset = items[index]
+            assert (span.start, span.end) == (offset, offset + len(chunk))
+            assert packed.text[span.start - offset + next(
+                p.start for p in packed.pieces if p.text_index == index):][:len(chunk)] == chunk

@@ -17,6 +17,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Protocol
 
 from ..errors import InternalFailure
+from .packing import Pack, pack, unpack
 from .spans import Span, merge_overlaps
 from .spec import DetectionSpec
 from .windows import windows
@@ -57,14 +58,14 @@ def _pid() -> int:
 
 # --- gateway side ------------------------------------------------------------------------
 
-def _batches(jobs: list[tuple[int, int, str]], count: int) -> list[list[tuple[int, int, str]]]:
-    """Split jobs into at most `count` batches of similar total length."""
-    batches: list[list[tuple[int, int, str]]] = [[] for _ in range(count)]
+def _batches(packs: list[Pack], count: int) -> list[list[Pack]]:
+    """Split packs into at most `count` batches of similar total length, one per worker."""
+    batches: list[list[Pack]] = [[] for _ in range(count)]
     sizes = [0] * count
-    for job in sorted(jobs, key=lambda j: -len(j[2])):
+    for packed in sorted(packs, key=lambda p: -len(p.text)):
         smallest = sizes.index(min(sizes))
-        batches[smallest].append(job)
-        sizes[smallest] += len(job[2])
+        batches[smallest].append(packed)
+        sizes[smallest] += len(packed.text)
     return [b for b in batches if b]
 
 
@@ -107,10 +108,10 @@ class WorkerPoolAnalyzer:
         jobs = [(i, offset, chunk) for i, text in enumerate(texts)
                 for offset, chunk in windows(text, self._chunk_chars) if chunk.strip()]
         loop = asyncio.get_running_loop()
-        batches = _batches(jobs, self._workers)
+        batches = _batches(pack(jobs, self._chunk_chars), self._workers)
         try:
             results = await asyncio.gather(*(
-                loop.run_in_executor(executor, _analyze_batch, [j[2] for j in b], spec)
+                loop.run_in_executor(executor, _analyze_batch, [p.text for p in b], spec)
                 for b in batches))
         except BrokenProcessPool as exc:
             log.error("a detection worker died; restarting the pool")
@@ -120,10 +121,10 @@ class WorkerPoolAnalyzer:
             log.error("detection raised %s", exc.__class__.__name__)
             raise InternalFailure("detection failed; nothing was sent") from exc
         found: list[list[Span]] = [[] for _ in texts]
-        for batch, spans_per_chunk in zip(batches, results, strict=True):
-            for (index, offset, _), spans in zip(batch, spans_per_chunk, strict=True):
-                found[index] += [Span(s.start + offset, s.end + offset, s.entity, s.score)
-                                 for s in spans]
+        for batch, spans_per_pack in zip(batches, results, strict=True):
+            for packed, spans in zip(batch, spans_per_pack, strict=True):
+                for index, span in unpack(spans, packed.pieces):
+                    found[index].append(span)
         return [merge_overlaps(spans) for spans in found]
 
     def _restart_in_background(self, broken: ProcessPoolExecutor) -> None:
