@@ -30,6 +30,8 @@ def _parse(fmt: ApiFormat, endpoint: Endpoint, body: bytes) -> tuple[Json, Extra
         document = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest("the request body is not valid JSON") from exc
+    if not isinstance(document, dict):
+        raise BadRequest("the request body must be a JSON object")
     return document, fmt.extract(endpoint, document)
 
 

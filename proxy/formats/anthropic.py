@@ -5,16 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..errors import BadRequest
 from ..reidentify import Restorer, StreamRestorer
 from ..sse import SSEEvent
-from .base import Endpoint, Json, require, restore_json
+from .base import Endpoint, Json, find_endpoint, require, restore_json
 from .extraction import Extraction, WalkRules
 
 _ENDPOINTS = {
     ("POST", "/v1/messages"): Endpoint("messages", inspect=True),
     ("POST", "/v1/messages/count_tokens"): Endpoint("messages.count_tokens", inspect=True),
-    ("GET", "/v1/models"): Endpoint("models", inspect=False),
 }
 _ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error",
                 403: "permission_error", 404: "not_found_error", 413: "request_too_large",
@@ -56,13 +54,9 @@ class AnthropicFormat:
     query_params = frozenset({"beta", "limit", "after_id", "before_id"})
 
     def endpoint(self, method: str, subpath: str) -> Endpoint | None:
-        if method == "GET" and subpath.startswith("/v1/models/") and subpath.count("/") == 3:
-            return Endpoint("models", inspect=False)
-        return _ENDPOINTS.get((method, subpath))
+        return find_endpoint(_ENDPOINTS, method, subpath)
 
     def extract(self, endpoint: Endpoint, body: Json) -> Extraction:
-        if not isinstance(body, dict):
-            raise BadRequest("the request body must be a JSON object")
         require(body, "messages", list)
         extraction = Extraction(_RULES)
         extraction.walk_body(body)

@@ -47,6 +47,18 @@ class Endpoint:
     inspect: bool
 
 
+_MODELS = Endpoint("models", inspect=False)
+
+
+def find_endpoint(table: dict[tuple[str, str], Endpoint], method: str, subpath: str
+                  ) -> Endpoint | None:
+    """An endpoint of `table`, or the model listing both providers serve without a body."""
+    if method == "GET" and (subpath == "/v1/models" or
+                            (subpath.startswith("/v1/models/") and subpath.count("/") == 3)):
+        return _MODELS
+    return table.get((method, subpath))
+
+
 class StreamRewriter(Protocol):
     """Restores tokens in one SSE stream, event by event."""
 

@@ -6,17 +6,15 @@ import copy
 import json
 from typing import Any
 
-from ..errors import BadRequest
 from ..reidentify import Restorer, StreamRestorer
 from ..sse import SSEEvent
-from .base import Endpoint, Json, require, restore_json
+from .base import Endpoint, Json, find_endpoint, require, restore_json
 from .extraction import Extraction, WalkRules
 
 _ENDPOINTS = {
     ("POST", "/v1/chat/completions"): Endpoint("chat.completions", inspect=True),
     ("POST", "/v1/completions"): Endpoint("completions", inspect=True),
     ("POST", "/v1/embeddings"): Endpoint("embeddings", inspect=True),
-    ("GET", "/v1/models"): Endpoint("models", inspect=False),
 }
 _JSON_STRING_KEYS = frozenset({"arguments"})
 _ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error",
@@ -47,13 +45,9 @@ class OpenAIFormat:
     query_params = frozenset({"api-version", "limit", "after", "before", "order"})
 
     def endpoint(self, method: str, subpath: str) -> Endpoint | None:
-        if method == "GET" and subpath.startswith("/v1/models/") and subpath.count("/") == 3:
-            return Endpoint("models", inspect=False)
-        return _ENDPOINTS.get((method, subpath))
+        return find_endpoint(_ENDPOINTS, method, subpath)
 
     def extract(self, endpoint: Endpoint, body: Json) -> Extraction:
-        if not isinstance(body, dict):
-            raise BadRequest("the request body must be a JSON object")
         if endpoint.name == "chat.completions":
             require(body, "messages", list)
         extraction = Extraction(_RULES)
