@@ -110,3 +110,17 @@ async def test_serve_runs_the_gateway_from_a_config(tmp_path: Path, provider: Fa
     assert "Traceback" not in stderr and "Jane" not in stderr
     audit = Gateway("", tmp_path / "state", provider).audit_lines()
     assert audit[-1]["decision"] == "forwarded"
+
+
+def test_serve_refuses_to_start_with_an_invalid_policy(tmp_path: Path) -> None:
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    (policies / "default.yaml").write_text("name: default\nversion: 1\nentities:\n"
+                                           "  PERSON: tokenise\n")
+    config = tmp_path / "gw.yaml"
+    config.write_text("policies_dir: policies\nroutes:\n  - {name: o, path: /o, "
+                      "format: openai, upstream: 'https://api.openai.com', policy: default}\n")
+    result = run("serve", "--config", str(config), "--port", "0")
+    assert result.returncode == 2
+    assert f"{policies / 'default.yaml'}:4: entities.PERSON:" in result.stderr
+    assert "Traceback" not in result.stderr
