@@ -67,6 +67,30 @@ def _scan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval(args: argparse.Namespace) -> int:
+    from .detect.pool import WorkerPoolAnalyzer
+    from .evaluate import evaluate, format_report, load_corpus
+
+    settings = load_settings(Path(args.config) if args.config else None)
+    loaded = resolve_policy(args.policy, settings.policies_dir)
+    records = load_corpus([Path(p) for p in args.corpus])
+    detection = settings.config.detection
+
+    async def run() -> dict[str, object]:
+        pool = WorkerPoolAnalyzer(detection.model, detection.worker_count(),
+                                  detection.chunk_chars)
+        await pool.start()
+        try:
+            report = await evaluate(records, loaded.policy, pool, secrets.token_bytes(32))
+        finally:
+            await pool.close()
+        print(json.dumps(report.as_json(), indent=2) if args.json else format_report(report))
+        return report.as_json()
+
+    asyncio.run(run())
+    return 0
+
+
 def _policy_check(args: argparse.Namespace) -> int:
     failed = False
     for name in args.files:
@@ -95,6 +119,12 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument("--tenant", default="scan", help="tenant whose token key to use")
     scan.add_argument("--json", action="store_true", help="print JSON")
     scan.set_defaults(run=_scan)
+    evaluation = sub.add_parser("eval", help="measure detection on a labelled corpus")
+    evaluation.add_argument("corpus", nargs="+", help="JSONL corpus files (see README)")
+    evaluation.add_argument("--policy", default="default", help="policy name or YAML file")
+    evaluation.add_argument("--config", help="gateway config YAML (detection settings)")
+    evaluation.add_argument("--json", action="store_true", help="print JSON")
+    evaluation.set_defaults(run=_eval)
     policy = sub.add_parser("policy", help="work with policies")
     policy_sub = policy.add_subparsers(dest="policy_command", required=True)
     check = policy_sub.add_parser("check", help="validate policy files")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
+from dataclasses import dataclass
 
 from .audit import AuditRecord
 from .detect.pool import Analyzer
@@ -18,7 +19,7 @@ from .detect.spans import Span
 from .detect.spec import DetectionSpec
 from .errors import BadRequest, Blocked, InternalFailure, Refused, UnsupportedMedia
 from .formats.base import ApiFormat, Endpoint, Json
-from .formats.extraction import Extraction
+from .formats.extraction import Extraction, KeySlot, TextSlot
 from .policy import Policy
 from .propagate import propagate
 from .reidentify import TOKEN_SHAPE
@@ -43,21 +44,33 @@ def _outside_tokens(text: str, spans: list[Span]) -> list[Span]:
     return [s for s in spans if not any(s.start < end and start < s.end for start, end in taken)]
 
 
+@dataclass
+class Inspected:
+    """The body to send, and what was replaced in each text (offsets in the original)."""
+
+    body: bytes
+    texts: list[tuple[TextSlot | KeySlot, list[Replacement]]]
+
+    @property
+    def replacements(self) -> list[Replacement]:
+        return [r for _, replaced in self.texts for r in replaced]
+
+
 def _rewrite(document: Json, extraction: Extraction, texts: list[str], found: list[list[Span]],
-             policy: Policy, tokens: TokenMap) -> tuple[bytes, list[Replacement]]:
-    replacements: list[Replacement] = []
+             policy: Policy, tokens: TokenMap) -> Inspected:
+    per_text = []
     for slot, text, spans in zip(extraction.slots, texts, propagate(texts, found), strict=True):
         result = pseudonymize(text, _outside_tokens(text, spans), policy, tokens)
         slot.write(result.text)
-        replacements += result.replacements
+        per_text.append((slot, result.replacements))
     extraction.commit()
     body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
-    return body, replacements
+    return Inspected(body, per_text)
 
 
 async def inspect(analyzer: Analyzer, fmt: ApiFormat, endpoint: Endpoint, policy: Policy,
                   content_type: str, body: bytes, tokens: TokenMap, record: AuditRecord
-                  ) -> bytes:
+                  ) -> Inspected:
     if content_type.split(";")[0].strip().lower() != "application/json":
         raise UnsupportedMedia("the request body must be application/json")
     document, extraction = await asyncio.to_thread(_parse, fmt, endpoint, body)
@@ -71,11 +84,12 @@ async def inspect(analyzer: Analyzer, fmt: ApiFormat, endpoint: Endpoint, policy
     found = await analyzer.analyze(texts, DetectionSpec.from_policy(policy))
     if len(found) != len(texts):
         raise InternalFailure("detection returned a result of the wrong shape")
-    sent, replacements = await asyncio.to_thread(_rewrite, document, extraction, texts, found,
-                                                 policy, tokens)
+    inspected = await asyncio.to_thread(_rewrite, document, extraction, texts, found, policy,
+                                        tokens)
+    replacements = inspected.replacements
     record.entities = count_actions(replacements)
     record.tokens_issued = len(tokens.by_token)
     blocked = sorted({r.span.entity for r in replacements if r.action == "block"})
     if blocked:
         raise Blocked(f"the policy blocks requests that contain {', '.join(blocked)}")
-    return sent
+    return inspected

@@ -112,9 +112,9 @@ class Gateway:
         elif endpoint.inspect:
             tokens = TokenMap(derive(self._master, "tokens", tenant))
             content_type = request.headers.get("Content-Type", "")
-            sent = await inspect(self._analyzer, route.format, endpoint, policy, content_type,
-                                 body, tokens, record)
-            outbound = Outbound(sent, tokens)
+            inspected = await inspect(self._analyzer, route.format, endpoint, policy,
+                                      content_type, body, tokens, record)
+            outbound = Outbound(inspected.body, tokens)
             record.decision = "forwarded"
         else:
             if body:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..policy import DENY_LIST_ENTITY
+from .normalize import fold
 from .offline import use_bundled_suffix_list
 from .spans import Span, merge_overlaps
 from .spec import DetectionSpec
@@ -49,6 +50,11 @@ class DetectionEngine:
         self._presidio = _build_presidio(model)
 
     def analyze(self, text: str, spec: DetectionSpec) -> list[Span]:
+        """Findings in the original text, detected on its folded form (see normalize.py)."""
+        folded = fold(text)
+        return merge_overlaps([folded.original(s) for s in self._analyze(folded.text, spec)])
+
+    def _analyze(self, text: str, spec: DetectionSpec) -> list[Span]:
         wanted = [e for e in spec.entities if e != DENY_LIST_ENTITY]
         spans: list[Span] = []
         if wanted and text.strip():

@@ -1,0 +1,97 @@
+"""Fold obfuscated text into a plain form for detection, and map findings back.
+
+Detection runs on the folded text; each finding is mapped back to the original offsets,
+so the whole original value (zero-width characters inside it included) is replaced and
+the provider never sees half of a value that folding joined.
+
+Folding:
+- NFKC per character: fullwidth digits and `＠`, ligatures, superscripts;
+- zero-width characters and soft hyphens are dropped;
+- every kind of space becomes a space, every kind of hyphen or dash a `-`;
+- in a word that mixes Latin with Cyrillic or Greek, look-alike letters become Latin
+  (a purely Cyrillic or Greek word is left alone);
+- digits spaced out one by one (`4 1 1 1 ...`, six or more) are joined.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from .spans import Span
+
+_DROP = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e")
+_SPACES = frozenset("\u00a0\u2007\u202f\u3000\u1680") | frozenset(map(chr, range(0x2000, 0x200b)))
+_HYPHENS = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d")
+_LOOKALIKES = {
+    # Cyrillic
+    "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "х": "x", "у": "y", "і": "i", "ј": "j",
+    "ԁ": "d", "ѕ": "s", "ԛ": "q", "ԝ": "w", "һ": "h", "ӏ": "l", "А": "A", "В": "B", "Е": "E",
+    "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P", "С": "C", "Т": "T", "Х": "X", "У": "Y",
+    "І": "I", "Ј": "J", "Ѕ": "S",
+    # Greek
+    "α": "a", "ο": "o", "ρ": "p", "ν": "v", "ι": "i", "κ": "k", "τ": "t", "υ": "u", "Α": "A",
+    "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N", "Ο": "O",
+    "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
+}
+_WORD = re.compile(r"[^\W\d_]+")
+_SPACED_DIGITS = re.compile(r"(?<!\d)\d(?: \d){5,}(?!\d)")
+
+
+@dataclass
+class Folded:
+    """Folded text; starts[i]:ends[i] is the original range of folded character i."""
+
+    text: str
+    starts: list[int]
+    ends: list[int]
+
+    def original(self, span: Span) -> Span:
+        return Span(self.starts[span.start], self.ends[span.end - 1], span.entity, span.score)
+
+    def _keep(self, positions: list[int]) -> Folded:
+        return Folded("".join(self.text[i] for i in positions),
+                      [self.starts[i] for i in positions], [self.ends[i] for i in positions])
+
+
+def _mixed_script_words(text: str) -> set[int]:
+    """Positions of look-alike letters inside words that also hold Latin letters."""
+    positions: set[int] = set()
+    for match in _WORD.finditer(text):
+        word = match.group()
+        if any("a" <= c.lower() <= "z" for c in word) and any(c in _LOOKALIKES for c in word):
+            positions.update(match.start() + i for i, c in enumerate(word) if c in _LOOKALIKES)
+    return positions
+
+
+def fold(text: str) -> Folded:
+    if text.isascii():
+        folded = Folded(text, list(range(len(text))), list(range(1, len(text) + 1)))
+    else:
+        lookalikes = _mixed_script_words(text)
+        chars: list[str] = []
+        starts: list[int] = []
+        ends: list[int] = []
+        for i, char in enumerate(text):
+            if char in _DROP:
+                continue
+            if i in lookalikes:
+                plain = _LOOKALIKES[char]
+            elif char in _SPACES:
+                plain = " "
+            elif char in _HYPHENS:
+                plain = "-"
+            else:
+                plain = unicodedata.normalize("NFKC", char) if not char.isascii() else char
+            for piece in plain:
+                chars.append(piece)
+                starts.append(i)
+                ends.append(i + 1)
+        folded = Folded("".join(chars), starts, ends)
+    if not _SPACED_DIGITS.search(folded.text):
+        return folded
+    joined: set[int] = set()
+    for match in _SPACED_DIGITS.finditer(folded.text):
+        joined.update(i for i in range(match.start(), match.end()) if folded.text[i] == " ")
+    return folded._keep([i for i in range(len(folded.text)) if i not in joined])
