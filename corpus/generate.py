@@ -7,9 +7,9 @@ kept) and corpus/hard_negatives.jsonl (text with no personal data at all). Each 
      "entities": [{"message": 0, "start": 5, "end": 13, "type": "PERSON", "value": "..."}],
      "keep": [{"message": 0, "start": 20, "end": 26, "text": "Monday"}]}
 
-Names come from lists written here for the corpus, spread over many cultures. Half of the
-given names are deliberately absent from the detector's gazetteer (proxy/detect/data),
-so the eval also shows recall on names the detector has never seen listed.
+Names come from lists written here, spread over many cultures. A third of the people
+have a given name from UNSEEN, which the detector's gazetteer (proxy/detect/data) does not
+list: their entities carry "unseen_name": true, and the eval reports them on their own.
 """
 
 from __future__ import annotations
@@ -50,6 +50,20 @@ GIVEN = {
                         "Parisa", "Baran", "Yasemin"],
     "east_african": ["Wanjiru", "Baraka", "Amani", "Zawadi", "Tesfaye", "Selam", "Kiprono",
                      "Nyokabi", "Abebe", "Makena"],
+}
+UNSEEN = {
+    "english": ["Rowan", "Imogen", "Fergus", "Tamsin", "Alistair", "Harriet"],
+    "spanish": ["Esteban", "Marisol", "Leandro", "Florencia", "Gonzalo", "Catalina"],
+    "indian": ["Tanvi", "Devendra", "Pranav", "Ishani", "Raghav", "Bhavna"],
+    "chinese": ["Zhenyu", "Qingyi", "Shuang", "Weiming", "Yuhan", "Xiaobo"],
+    "japanese": ["Ryota", "Chihiro", "Daisuke", "Misaki", "Tomoya", "Ayaka"],
+    "arabic": ["Bilal", "Rasha", "Nabil", "Dalia", "Anwar", "Ghada"],
+    "west_african": ["Olumide", "Chiamaka", "Kelechi", "Efua", "Babajide", "Adwoa"],
+    "slavic": ["Wojciech", "Jadwiga", "Miroslav", "Ludmila", "Stanislav", "Darya"],
+    "german_french": ["Gunther", "Liesel", "Thibault", "Solene", "Rupert", "Mathilde"],
+    "korean_vietnamese": ["Taehyun", "Haneul", "Dongha", "Khanh", "Bich", "Vinh"],
+    "turkish_persian": ["Kerem", "Dilara", "Farhad", "Roya", "Serkan", "Golnar"],
+    "east_african": ["Kamande", "Atieno", "Mekdes", "Dawit", "Akinyi", "Haddas"],
 }
 FAMILY = {
     "english": ["Whitaker", "Pemberton", "Hargreaves", "Ashworth", "Fairbanks", "Thornton"],
@@ -94,13 +108,17 @@ class Builder:
         self.messages[-1] += part
         return self
 
-    def pii(self, kind: str, value: str, shown: str | None = None) -> Builder:
+    def pii(self, kind: str, value: str, shown: str | None = None, unseen: bool = False
+            ) -> Builder:
         """A personal value; `shown` is how it is written (obfuscated, lower-cased...)."""
         written = shown if shown is not None else value
         start = len(self.messages[-1])
         self.messages[-1] += written
-        self.entities.append({"message": len(self.messages) - 1, "start": start,
-                              "end": start + len(written), "type": kind, "value": value})
+        entity: dict[str, object] = {"message": len(self.messages) - 1, "start": start,
+                                     "end": start + len(written), "type": kind, "value": value}
+        if unseen:
+            entity["unseen_name"] = True
+        self.entities.append(entity)
         return self
 
     def ordinary(self, phrase: str) -> Builder:
@@ -209,6 +227,7 @@ class Person:
     given: str
     family: str
     culture: str
+    unseen: bool = False
 
     @property
     def full(self) -> str:
@@ -225,14 +244,20 @@ class Person:
 
 def person(rng: random.Random) -> Person:
     culture = rng.choice(sorted(GIVEN))
+    if rng.random() < 1 / 3:
+        return Person(rng.choice(UNSEEN[culture]), rng.choice(FAMILY[culture]), culture, True)
     return Person(rng.choice(GIVEN[culture]), rng.choice(FAMILY[culture]), culture)
 
 
 def name_written(b: Builder, p: Person, rng: random.Random, lower: float = 0.2) -> None:
     if rng.random() < lower:
-        b.pii("PERSON", p.full, p.full.lower())
+        b.pii("PERSON", p.full, p.full.lower(), unseen=p.unseen)
     else:
-        b.pii("PERSON", p.full)
+        b.pii("PERSON", p.full, unseen=p.unseen)
+
+
+def given_written(b: Builder, p: Person) -> None:
+    b.pii("PERSON", p.given, unseen=p.unseen)
 
 
 def structured(b: Builder, kind: str, value: str, rng: random.Random, obf: float = 0.3) -> None:
@@ -270,7 +295,7 @@ def support_ticket(rng: random.Random) -> Builder:
 def email_thread(rng: random.Random) -> Builder:
     sender, other, b = person(rng), person(rng), Builder()
     b.text("Hi ")
-    b.pii("PERSON", other.given)
+    given_written(b, other)
     b.text(",\n\nthanks for the update on ")
     keep(b, rng, "tech")
     b.text(". I moved our sync to ")
@@ -278,7 +303,7 @@ def email_thread(rng: random.Random) -> Builder:
     b.text(". Please loop in ")
     name_written(b, other, rng, lower=0.3)
     b.text(" as well.\n\nBest regards,\n")
-    b.pii("PERSON", sender.full)
+    b.pii("PERSON", sender.full, unseen=sender.unseen)
     b.text("\n")
     structured(b, "PHONE_NUMBER", phone(rng), rng)
     return b
@@ -351,7 +376,7 @@ def meeting_notes(rng: random.Random) -> Builder:
 def translation(rng: random.Random) -> Builder:
     p, b = person(rng), Builder()
     b.text("Translate to German: \"Dear ")
-    b.pii("PERSON", p.full)
+    b.pii("PERSON", p.full, unseen=p.unseen)
     b.text(", your order ships ")
     keep(b, rng, "calendar")
     b.text(". Questions? Reply to ")
@@ -369,7 +394,10 @@ def conversation(rng: random.Random) -> Builder:
     b.text("Sure. The IBAN is ")
     structured(b, "IBAN_CODE", iban(rng), rng)
     b.text(" and ")
-    b.pii("PERSON", p.family if rng.random() < 0.5 else p.given)
+    if rng.random() < 0.5:
+        b.pii("PERSON", p.family)
+    else:
+        given_written(b, p)
     b.text(" approved it on ")
     keep(b, rng, "calendar")
     b.text(" from ")
@@ -381,7 +409,7 @@ def conversation(rng: random.Random) -> Builder:
 def chat_lowercase(rng: random.Random) -> Builder:
     p, b = person(rng), Builder()
     b.text("can you ask ")
-    b.pii("PERSON", p.full, p.full.lower())
+    b.pii("PERSON", p.full, p.full.lower(), unseen=p.unseen)
     b.text(" whether the ")
     keep(b, rng, "tech")
     b.text(" upgrade to ")

@@ -106,7 +106,7 @@ def _covered(start: int, end: int, text: str, spans: list[tuple[int, int]]) -> b
 
 def _groups(entity: dict[str, Any], message: str) -> list[str]:
     written = message[int(entity["start"]):int(entity["end"])]
-    groups = []
+    groups = ["unseen_name"] if entity.get("unseen_name") else []
     if written != entity["value"]:
         groups.append("obfuscated" if entity["type"] in _STRUCTURED | {"EMAIL_ADDRESS"}
                       else "lower_case" if written == str(entity["value"]).lower()
