@@ -13,9 +13,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 from . import yamlsource
+from .detect.recognizers import PatternRule
 from .errors import ConfigError
 
 Action = Literal["tokenize", "redact", "block", "allow"]
@@ -32,11 +34,23 @@ DENY_LIST_ENTITY = "DENY_LIST"
 _PASSTHROUGH = re.compile(r"^(GET|POST|PUT|PATCH|DELETE|HEAD|\*) (/\S*)$")
 
 
-def _known_entity(name: str) -> str:
-    if name not in KNOWN_ENTITIES:
+def _known_entity(name: str, info: ValidationInfo) -> str:
+    declared = (info.context or {}).get("declared_entities", frozenset())
+    if name not in KNOWN_ENTITIES and name not in declared:
         known = ", ".join(sorted(KNOWN_ENTITIES))
-        raise ValueError(f"unknown entity type {name!r}; known: {known}")
+        raise ValueError(f"unknown entity type {name!r}; known: {known}, or one a "
+                         "recognizer of this policy declares")
     return name
+
+
+def _valid_regex(pattern: str) -> str:
+    try:
+        compiled = re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"not a valid regular expression: {exc}") from exc
+    if compiled.match(""):
+        raise ValueError("the regular expression matches the empty string")
+    return pattern
 
 
 def _passthrough_rule(rule: str) -> str:
@@ -52,8 +66,29 @@ def _not_blank(text: str) -> str:
 
 
 EntityName = Annotated[str, AfterValidator(_known_entity)]
+Regex = Annotated[str, AfterValidator(_valid_regex)]
 PassthroughRule = Annotated[str, AfterValidator(_passthrough_rule)]
 Phrase = Annotated[str, AfterValidator(_not_blank)]
+
+
+class Recognizer(BaseModel):
+    """A policy's own pattern recognizer: regex, optional checksum, context words."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    entity: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$")
+    regex: Regex
+    score: float = Field(default=0.6, ge=0.0, le=1.0)
+    validator: Literal["luhn", "iban"] | None = None
+    context: tuple[Phrase, ...] = ()
+    context_boost: float = Field(default=0.35, ge=0.0, le=1.0)
+    context_window: int = Field(default=40, ge=1, le=500)
+    ignore_case: bool = False
+
+    def rule(self) -> PatternRule:
+        return PatternRule(self.entity, self.regex, self.score, self.validator, self.context,
+                           self.context_window, self.context_boost, self.ignore_case)
 
 
 class Policy(BaseModel):
@@ -70,6 +105,18 @@ class Policy(BaseModel):
     passthrough: tuple[PassthroughRule, ...] = ()
     # What to do with parts the gateway cannot read (images, audio, files, token arrays).
     uninspectable_content: Literal["refuse", "allow"] = "refuse"
+    recognizers: tuple[Recognizer, ...] = ()
+    # Drop PERSON/LOCATION/ORGANIZATION/NRP findings made of ordinary tech and calendar
+    # words, identifiers and versions (see detect/terms.py).
+    keep_common_terms: bool = True
+
+    @model_validator(mode="after")
+    def _recognized_entities_have_actions(self) -> Policy:
+        missing = sorted({r.entity for r in self.recognizers} - set(self.entities))
+        if missing:
+            raise ValueError(f"recognizers find {', '.join(missing)}, which `entities` gives "
+                             "no action")
+        return self
 
     def action_for(self, entity: str) -> Action:
         if entity == DENY_LIST_ENTITY:
@@ -104,8 +151,26 @@ def builtin_policy_dir() -> Path:
     return Path(str(resources.files("proxy") / "policies"))
 
 
+def _declared_entities(text: str) -> frozenset[str]:
+    """Entity types the policy's own recognizers declare, so `entities` may name them."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return frozenset()  # the validation that follows reports the syntax error
+    recognizers = data.get("recognizers") if isinstance(data, dict) else None
+    if not isinstance(recognizers, list):
+        return frozenset()
+    return frozenset(str(r["entity"]) for r in recognizers
+                     if isinstance(r, dict) and isinstance(r.get("entity"), str))
+
+
 def load_policy_file(path: Path) -> LoadedPolicy:
-    policy = yamlsource.load(path, Policy)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{path}:1: (file): cannot read: {exc.__class__.__name__}"]) from exc
+    policy = yamlsource.parse(text, str(path), Policy,
+                              {"declared_entities": _declared_entities(text)})
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return LoadedPolicy(policy, str(path), digest)
 

@@ -10,11 +10,17 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..policy import DENY_LIST_ENTITY
+from ..policy import DENY_LIST_ENTITY, KNOWN_ENTITIES
+from .builtin import BUILTIN_RULES, phone_numbers
+from .names import find_names
 from .normalize import fold
 from .offline import use_bundled_suffix_list
 from .spans import Span, merge_overlaps
 from .spec import DetectionSpec
+from .terms import drop_ordinary
+
+# Entity types Presidio's own recognizers find; the others come from ours.
+PRESIDIO_ENTITIES = KNOWN_ENTITIES - {DENY_LIST_ENTITY}
 
 
 class ModelNotInstalled(RuntimeError):
@@ -55,15 +61,26 @@ class DetectionEngine:
         return merge_overlaps([folded.original(s) for s in self._analyze(folded.text, spec)])
 
     def _analyze(self, text: str, spec: DetectionSpec) -> list[Span]:
-        wanted = [e for e in spec.entities if e != DENY_LIST_ENTITY]
+        if not text.strip():
+            return []
+        wanted = set(spec.entities)
+        presidio_wanted = sorted(wanted & PRESIDIO_ENTITIES)
         spans: list[Span] = []
-        if wanted and text.strip():
-            results = self._presidio.analyze(text=text, language=spec.language, entities=wanted,
-                                             score_threshold=spec.min_score)
-            spans = [Span(r.start, r.end, r.entity_type, float(r.score)) for r in results
-                     if r.entity_type in wanted]
-        if DENY_LIST_ENTITY in spec.entities:
+        if presidio_wanted:
+            results = self._presidio.analyze(text=text, language=spec.language,
+                                             entities=presidio_wanted)
+            spans = [Span(r.start, r.end, r.entity_type, float(r.score)) for r in results]
+        for rule in (*BUILTIN_RULES, *spec.rules):
+            if rule.entity in wanted:
+                spans += rule.find(text)
+        if "PHONE_NUMBER" in wanted:
+            spans += phone_numbers(text)
+        if "PERSON" in wanted:
+            spans += find_names(text)
+        if DENY_LIST_ENTITY in wanted:
             spans += _deny_spans(text, spec.deny)
+        spans = [s for s in spans if s.entity in wanted and s.score >= spec.min_score]
+        if spec.keep_common_terms:
+            spans = drop_ordinary(text, spans)
         allowed = {a.casefold() for a in spec.allow}
-        spans = [s for s in spans if text[s.start:s.end].strip().casefold() not in allowed]
-        return merge_overlaps(spans)
+        return [s for s in spans if text[s.start:s.end].strip().casefold() not in allowed]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..policy import Policy
+from .recognizers import PatternRule
 
 
 @dataclass(frozen=True)
@@ -14,8 +15,11 @@ class DetectionSpec:
     min_score: float
     allow: tuple[str, ...]
     deny: tuple[str, ...]
+    rules: tuple[PatternRule, ...] = ()
+    keep_common_terms: bool = True
 
     @classmethod
     def from_policy(cls, policy: Policy) -> DetectionSpec:
         return cls(policy.language, policy.detected_entities(), policy.min_score,
-                   policy.allow, policy.deny)
+                   policy.allow, policy.deny, tuple(r.rule() for r in policy.recognizers),
+                   policy.keep_common_terms)

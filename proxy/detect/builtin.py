@@ -1,0 +1,49 @@
+"""Recognizers aliasgate adds to Presidio's, for values it misses in chat text.
+
+- Email addresses with any domain (Presidio drops those whose suffix tldextract does not
+  know, such as internal `corp.local` domains).
+- Phone numbers in any country's format, including numbers outside the numbering plan
+  and test ranges: a leaked test number is harmless, a missed real one is not.
+- US social security numbers written without dashes, when "SSN" is said nearby.
+"""
+
+from __future__ import annotations
+
+import re
+
+from phonenumbers import Leniency, PhoneNumberMatcher
+
+from .recognizers import PatternRule
+from .spans import Span
+
+EMAIL = PatternRule("EMAIL_ADDRESS", r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+", 0.9)
+SSN_WITHOUT_DASHES = PatternRule(
+    "US_SSN", r"(?<!\d)(?!000|666|9\d\d)\d{3}[ ]?(?!00)\d{2}[ ]?(?!0000)\d{4}(?!\d)", 0.3,
+    context=("ssn", "social security", "social-security", "ss#"), context_boost=0.5)
+BUILTIN_RULES = (EMAIL, SSN_WITHOUT_DASHES)
+
+_PHONE_CONTEXT = re.compile(r"(?<!\w)(phone|tel|telephone|mobile|cell|call|number|contact|"
+                            r"whatsapp|fax|reach|text)(?!\w)", re.IGNORECASE)
+_NOT_A_PHONE = re.compile(r"^\d{4}-\d{2}-\d{2}$|^\d+(\.\d+)+$|^\d{1,3}(,\d{3})+(\.\d+)?$")
+_GROUPED = re.compile(r"[()\s-]")
+
+
+def phone_numbers(text: str) -> list[Span]:
+    spans: dict[tuple[int, int], Span] = {}
+    for region in ("US", "GB", "DE", "IN"):
+        for match in PhoneNumberMatcher(text, region, leniency=Leniency.POSSIBLE):
+            raw = match.raw_string
+            digits = sum(c.isdigit() for c in raw)
+            if _NOT_A_PHONE.match(raw) or digits < 7:
+                continue
+            context = _PHONE_CONTEXT.search(text, max(0, match.start - 40), match.start)
+            if raw.startswith("+") and digits >= 8:
+                score = 0.8
+            elif digits >= 10 and _GROUPED.search(raw):
+                score = 0.75
+            elif context:
+                score = 0.7
+            else:
+                continue
+            spans[(match.start, match.end)] = Span(match.start, match.end, "PHONE_NUMBER", score)
+    return list(spans.values())

@@ -1,0 +1,25 @@
+"""Word knowledge for the name heuristics: given names, and how common a word is."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+from wordfreq import zipf_frequency
+
+
+@cache
+def given_names() -> frozenset[str]:
+    text = (resources.files("proxy.detect") / "data" / "given_names.txt").read_text("utf-8")
+    return frozenset(word.casefold() for line in text.splitlines()
+                     if not line.startswith("#") for word in line.split())
+
+
+def is_given_name(word: str) -> bool:
+    return word.casefold() in given_names()
+
+
+@cache
+def zipf(word: str) -> float:
+    """How common an English word is: 7 for "the", 4 for "grace", under 3 for rare words."""
+    return float(zipf_frequency(word.casefold(), "en"))
