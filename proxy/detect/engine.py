@@ -13,6 +13,7 @@ from typing import Any
 from ..policy import DENY_LIST_ENTITY, KNOWN_ENTITIES
 from .builtin import BUILTIN_RULES, phone_numbers
 from .names import find_names
+from .places import find_places
 from .normalize import fold
 from .offline import use_bundled_suffix_list
 from .spans import Span, merge_overlaps
@@ -77,6 +78,8 @@ class DetectionEngine:
             spans += phone_numbers(text)
         if "PERSON" in wanted:
             spans += find_names(text)
+        if "LOCATION" in wanted:
+            spans += find_places(text)
         if DENY_LIST_ENTITY in wanted:
             spans += _deny_spans(text, spec.deny)
         spans = [s for s in spans if s.entity in wanted and s.score >= spec.min_score]

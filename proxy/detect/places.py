@@ -1,0 +1,64 @@
+"""Find place names the small NER model misses, from a list of cities, countries and
+US states (data/places.txt, from GeoNames).
+
+A capitalised run of one to four words that names a place is a LOCATION. When a word of
+it is a common English word (Reading, Nice, Split), it counts only after a word that
+introduces a place ("in", "from", "office in", ...). Lower-case place names count only
+after such a word.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+from importlib import resources
+
+from .spans import Span
+from .words import zipf
+
+_WORD = re.compile(r"[^\W\d_]+(?:['\u2019.\-][^\W\d_]+)*")
+_CUE = re.compile(r"(?i)(?<!\w)(?:in|at|from|to|near|visit(?:ing)?|via|city|town|"
+                  r"based|lives|living|moved|located|office|branch|born)\s+$")
+SCORE = 0.7
+MAX_WORDS = 4
+
+
+def _key(name: str) -> str:
+    """Case- and accent-insensitive form: Wrocław, wroclaw and WROCLAW are one place."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@cache
+def places() -> frozenset[str]:
+    text = (resources.files("proxy.detect") / "data" / "places.txt").read_text("utf-8")
+    return frozenset(_key(line.strip()) for line in text.splitlines()
+                     if len(line.strip()) >= 3 and not line.startswith("#"))
+
+
+def find_places(text: str) -> list[Span]:
+    known = places()
+    words = list(_WORD.finditer(text))
+    spans = []
+    i = 0
+    while i < len(words):
+        match = None
+        for size in range(min(MAX_WORDS, len(words) - i), 0, -1):
+            run = words[i:i + size]
+            if any(text[a.end():b.start()] != " " for a, b in zip(run, run[1:], strict=False)):
+                continue
+            if _key(text[run[0].start():run[-1].end()]) in known:
+                match = run
+                break
+        if match is None:
+            i += 1
+            continue
+        start, end = match[0].start(), match[-1].end()
+        capitalised = all(w.group()[0].isupper() for w in match)
+        common = any(zipf(w.group()) >= 4.5 for w in match)
+        cued = _CUE.search(text, max(0, start - 20), start) is not None
+        if cued or (capitalised and not common):
+            spans.append(Span(start, end, "LOCATION", SCORE))
+        i += len(match)
+    return spans
