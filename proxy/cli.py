@@ -85,6 +85,8 @@ def _eval(args: argparse.Namespace) -> int:
         finally:
             await pool.close()
         print(json.dumps(report.as_json(), indent=2) if args.json else format_report(report))
+        if args.misses:
+            print("\n".join(sorted(report.misses)))
         return report.as_json()
 
     asyncio.run(run())
@@ -124,6 +126,8 @@ def _parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--policy", default="default", help="policy name or YAML file")
     evaluation.add_argument("--config", help="gateway config YAML (detection settings)")
     evaluation.add_argument("--json", action="store_true", help="print JSON")
+    evaluation.add_argument("--misses", action="store_true",
+                            help="list each missed or leaked value and each phrase not kept")
     evaluation.set_defaults(run=_eval)
     policy = sub.add_parser("policy", help="work with policies")
     policy_sub = policy.add_subparsers(dest="policy_command", required=True)

@@ -51,6 +51,7 @@ class Report:
     by_group: dict[str, Counts] = field(default_factory=lambda: defaultdict(Counts))
     phrases: int = 0
     phrases_kept: int = 0
+    misses: list[str] = field(default_factory=list)  # "id TYPE 'as written' (leaked)"
     false_positives_on_negatives: int = 0
 
     def totals(self) -> Counts:
@@ -91,11 +92,11 @@ def leaked(entity: dict[str, Any], sent: str) -> bool:
     canonical_sent = _canonical(sent)
     if kind in _STRUCTURED:
         return _alnum(value) in _alnum(sent)
-    if kind == "PERSON":
-        parts = [p for p in re.split(r"[\s\-']+", _canonical(value)) if len(p) >= 3]
-        return any(re.search(rf"(?<!\w){re.escape(p)}(?!\w)", canonical_sent) for p in parts) \
-            or _canonical(value) in canonical_sent
-    return re.search(rf"(?<!\w){re.escape(_canonical(value))}(?!\w)", canonical_sent) is not None
+    forms = [_canonical(value)]
+    if kind == "PERSON":  # any part of a name, on its own, gives the person away
+        forms += [p for p in re.split(r"[\s\-']+", _canonical(value)) if len(p) >= 3]
+    return any(re.search(rf"(?<![^\W_]){re.escape(f)}(?![^\W_])", canonical_sent)
+               for f in forms)
 
 
 def _covered(start: int, end: int, text: str, spans: list[tuple[int, int]]) -> bool:
@@ -147,6 +148,10 @@ def _score(report: Report, rec: dict[str, Any], messages: list[str], sent: list[
         caught = _covered(int(entity["start"]), int(entity["end"]), messages[index],
                           [(s, e) for s, e, _ in replaced[index]])
         is_leaked = leaked(entity, all_sent)
+        if not caught or is_leaked:
+            written = messages[index][int(entity["start"]):int(entity["end"])]
+            report.misses.append(f"{rec['id']} {entity['type']} {written!r}"
+                                 + (" (leaked)" if is_leaked else " (partly covered)"))
         for counts in [report.by_type[str(entity["type"])],
                        *(report.by_group[g] for g in _groups(entity, messages[index]))]:
             counts.labelled += 1
@@ -162,8 +167,11 @@ def _score(report: Report, rec: dict[str, Any], messages: list[str], sent: list[
     for phrase in rec["keep"]:
         index = int(phrase["message"])
         report.phrases += 1
-        report.phrases_kept += not any(s < int(phrase["end"]) and int(phrase["start"]) < e
-                                       for s, e, _ in replaced[index])
+        kept = not any(s < int(phrase["end"]) and int(phrase["start"]) < e
+                       for s, e, _ in replaced[index])
+        report.phrases_kept += kept
+        if not kept:
+            report.misses.append(f"{rec['id']} phrase {phrase['text']!r} (not kept)")
 
 
 def load_corpus(paths: list[Path]) -> list[dict[str, Any]]:

@@ -16,16 +16,23 @@ from .detect.spans import Span, merge_overlaps
 from .detect.terms import common_terms
 from .detect.words import zipf
 
-_NAME_PART = re.compile(r"[^\W\d_]{3,}")
+# A name's words, hyphenated ones whole (El-Sayed) and in parts (Sayed).
+_NAME_PART = re.compile(r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*|[^\W\d_]+")
 
 
-def _targets(texts: list[str], found: list[list[Span]]) -> dict[str, tuple[str, float]]:
-    """casefolded value or name part -> (entity, score)."""
-    targets: dict[str, tuple[str, float]] = {}
+Targets = dict[str, tuple[str, float]]
 
-    def add(key: str, entity: str, score: float) -> None:
-        if key.strip() and (key not in targets or targets[key][1] < score):
-            targets[key] = (entity, score)
+
+def _targets(texts: list[str], found: list[list[Span]]) -> tuple[Targets, Targets]:
+    """Values and rare name parts, matched in any case (keyed casefolded); and name parts
+    that are also common words (Park, Young), matched only as written, capitalised."""
+    targets: Targets = {}
+    capitalised: Targets = {}
+
+    def add(key: str, entity: str, score: float, into: Targets | None = None) -> None:
+        table = targets if into is None else into
+        if key.strip() and (key not in table or table[key][1] < score):
+            table[key] = (entity, score)
 
     for text, spans in zip(texts, found, strict=True):
         for span in spans:
@@ -33,10 +40,15 @@ def _targets(texts: list[str], found: list[list[Span]]) -> dict[str, tuple[str, 
             add(value.casefold(), span.entity, span.score)
             if span.entity != "PERSON":
                 continue
-            for part in _NAME_PART.findall(value):
-                if zipf(part) < 4.5 and part.casefold() not in common_terms():
+            parts = set(_NAME_PART.findall(value)) | set(re.findall(r"[^\W\d_]+", value))
+            for part in parts:
+                if len(part) < 3 or part.casefold() in common_terms():
+                    continue
+                if zipf(part) < 4.5:
                     add(part.casefold(), "PERSON", span.score)
-    return targets
+                elif part[0].isupper() and zipf(part) < 5.6:
+                    add(part, "PERSON", span.score, capitalised)
+    return targets, capitalised
 
 
 def _covered(spans: list[Span], starts: list[int], start: int, end: int) -> bool:
@@ -44,20 +56,30 @@ def _covered(spans: list[Span], starts: list[int], start: int, end: int) -> bool
     return index >= 0 and spans[index].end >= end
 
 
-def propagate(texts: list[str], found: list[list[Span]]) -> list[list[Span]]:
-    targets = _targets(texts, found)
+def _pattern(targets: Targets, flags: int) -> re.Pattern[str] | None:
     if not targets:
-        return found
+        return None
     alternatives = "|".join(map(re.escape, sorted(targets, key=len, reverse=True)))
-    pattern = re.compile(rf"(?<![^\W_])(?:{alternatives})(?![^\W_])", re.IGNORECASE)
+    return re.compile(rf"(?<![^\W_])(?:{alternatives})(?![^\W_])", flags)
+
+
+def propagate(texts: list[str], found: list[list[Span]]) -> list[list[Span]]:
+    anycase, capitalised = _targets(texts, found)
+    searches = [(p, table, fold) for p, table, fold in (
+        (_pattern(anycase, re.IGNORECASE), anycase, True),
+        (_pattern(capitalised, 0), capitalised, False)) if p is not None]
+    if not searches:
+        return found
     result = []
     for text, spans in zip(texts, found, strict=True):
         existing = merge_overlaps(spans)
         starts = [s.start for s in existing]
         extra = []
-        for match in pattern.finditer(text):
-            if not _covered(existing, starts, match.start(), match.end()):
-                entity, score = targets[match.group().casefold()]
-                extra.append(Span(match.start(), match.end(), entity, score))
+        for pattern, table, fold in searches:
+            for match in pattern.finditer(text):
+                if not _covered(existing, starts, match.start(), match.end()):
+                    key = match.group().casefold() if fold else match.group()
+                    entity, score = table[key]
+                    extra.append(Span(match.start(), match.end(), entity, score))
         result.append(merge_overlaps(existing + extra) if extra else existing)
     return result

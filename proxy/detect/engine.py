@@ -13,9 +13,9 @@ from typing import Any
 from ..policy import DENY_LIST_ENTITY, KNOWN_ENTITIES
 from .builtin import BUILTIN_RULES, phone_numbers
 from .names import find_names
-from .places import find_places
 from .normalize import fold
 from .offline import use_bundled_suffix_list
+from .places import find_places
 from .spans import Span, merge_overlaps
 from .spec import DetectionSpec
 from .terms import drop_ordinary

@@ -17,16 +17,21 @@ from __future__ import annotations
 
 import re
 
+from spacy.lang.en.stop_words import STOP_WORDS
+
 from .spans import Span
 from .terms import common_terms
 from .words import is_given_name, zipf
 
 _WORD = re.compile(r"[^\W\d_]+(?:['\u2019\-][^\W\d_]+)*")
+# Words after which a name is near certain, and words after which one is likely.
+_STRONG_CUE = re.compile(
+    r"(?<![\w])(?:my name is|name is|call me|dear|regards,?|sincerely,?|cc:?|attendees:?|"
+    r"approved by|signed by|assigned to|mr\.?|mrs\.?|ms\.?|miss|dr\.?|prof\.?)\s+",
+    re.IGNORECASE)
 _CUE = re.compile(
-    r"(?<![\w])(?:my name is|name is|i am|i'm|this is|call me|dear|hi|hello|hey|thanks|"
-    r"thank you|regards,?|best,?|cheers,?|sincerely,?|cc:?|attendees:?|from:|to:|customer|"
-    r"patient|client|contact|ask|loop in|tell|ping|approved by|signed by|assigned to|mr\.?|"
-    r"mrs\.?|ms\.?|miss|dr\.?|prof\.?|with)\s+", re.IGNORECASE)
+    r"(?<![\w])(?:i am|i'm|this is|hi|hello|hey|thanks|thank you|best,?|cheers,?|from:|to:|"
+    r"customer|patient|client|contact|ask|loop in|tell|ping|with)\s+", re.IGNORECASE)
 _FIELD = re.compile(
     r"""(?ix)["']?(?:full_?name|first_?name|last_?name|given_?name|family_?name|surname|
     name|customer(?:_?name)?|patient(?:_?name)?|contact(?:_?name)?|author|owner|assignee|
@@ -38,25 +43,28 @@ _NAME_HEADER = re.compile(r"(?i)^(?:full[ _]?)?name$|^(?:first|last|given|family
 CUE_SCORE, PAIR_SCORE, GIVEN_SCORE, FIELD_SCORE = 0.85, 0.8, 0.65, 0.85
 
 
-def _name_like(word: str, first: bool) -> bool:
+def _name_like(word: str, first: bool, strong: bool = False) -> bool:
+    """First words must be rare (less so after a strong cue); a following word may be a
+    commoner surname (Park, Young)."""
     lowered = word.casefold()
-    if lowered in common_terms():
+    if lowered in common_terms() or lowered in STOP_WORDS:
         return False
     if is_given_name(word):
         return True
     capitalised = word[:1].isupper()
     if first:
-        return zipf(word) < (4.0 if capitalised else 3.0)
-    return zipf(word) < (5.0 if capitalised else 4.0)
+        return zipf(word) < (4.5 if strong else 4.0 if capitalised else 3.5)
+    return zipf(word) < 5.6
 
 
-def _words_after(text: str, position: int, limit: int = 3) -> tuple[int, int] | None:
+def _words_after(text: str, position: int, strong: bool, limit: int = 3
+                 ) -> tuple[int, int] | None:
     """The run of name-like words starting at position (same line), or None."""
     end = None
     cursor = position
     for count in range(limit):
         match = _WORD.match(text, cursor)
-        if match is None or not _name_like(match.group(), first=count == 0):
+        if match is None or not _name_like(match.group(), count == 0, strong):
             break
         end = match.end()
         gap = re.match(r"[ \t]+", text[end:])
@@ -68,10 +76,11 @@ def _words_after(text: str, position: int, limit: int = 3) -> tuple[int, int] | 
 
 def _cue_names(text: str) -> list[Span]:
     spans = []
-    for cue in _CUE.finditer(text):
-        run = _words_after(text, cue.end())
-        if run:
-            spans.append(Span(run[0], run[1], "PERSON", CUE_SCORE))
+    for pattern, strong in ((_STRONG_CUE, True), (_CUE, False)):
+        for cue in pattern.finditer(text):
+            run = _words_after(text, cue.end(), strong)
+            if run:
+                spans.append(Span(run[0], run[1], "PERSON", CUE_SCORE))
     return spans
 
 

@@ -10,7 +10,8 @@ Folding:
 - every kind of space becomes a space, every kind of hyphen or dash a `-`;
 - in a word that mixes Latin with Cyrillic or Greek, look-alike letters become Latin
   (a purely Cyrillic or Greek word is left alone);
-- digits spaced out one by one (`4 1 1 1 ...`, six or more) are joined.
+- characters spaced out one by one (`4 1 1 1 ...`, `j a n e @ ...`, six or more) are
+  joined.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ _LOOKALIKES = {
     "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
 }
 _WORD = re.compile(r"[^\W\d_]+")
-_SPACED_DIGITS = re.compile(r"(?<!\d)\d(?: \d){5,}(?!\d)")
+_SPACED_OUT = re.compile(r"(?<![^\W_])\S(?: \S){5,}(?![^\W_])")
 
 
 @dataclass
@@ -89,9 +90,9 @@ def fold(text: str) -> Folded:
                 starts.append(i)
                 ends.append(i + 1)
         folded = Folded("".join(chars), starts, ends)
-    if not _SPACED_DIGITS.search(folded.text):
+    if not _SPACED_OUT.search(folded.text):
         return folded
     joined: set[int] = set()
-    for match in _SPACED_DIGITS.finditer(folded.text):
+    for match in _SPACED_OUT.finditer(folded.text):
         joined.update(i for i in range(match.start(), match.end()) if folded.text[i] == " ")
     return folded._keep([i for i in range(len(folded.text)) if i not in joined])

@@ -13,6 +13,11 @@ class Span:
     score: float
 
 
+def _precedence(span: Span) -> tuple[float, int, bool]:
+    # On a tie, PERSON wins: its parts are then protected everywhere (see propagate.py).
+    return span.score, span.end - span.start, span.entity == "PERSON"
+
+
 def merge_overlaps(spans: list[Span]) -> list[Span]:
     """Merge overlapping spans into their union, typed by the best-scoring member.
 
@@ -22,7 +27,7 @@ def merge_overlaps(spans: list[Span]) -> list[Span]:
     for span in sorted(spans, key=lambda s: (s.start, -s.end)):
         if merged and span.start < merged[-1].end:
             last = merged[-1]
-            best = max((last, span), key=lambda s: (s.score, s.end - s.start))
+            best = max((last, span), key=_precedence)
             merged[-1] = Span(last.start, max(last.end, span.end), best.entity,
                               max(last.score, span.score))
         else:
