@@ -9,6 +9,7 @@ after such a word.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from functools import cache
@@ -46,7 +47,7 @@ def find_places(text: str) -> list[Span]:
         match = None
         for size in range(min(MAX_WORDS, len(words) - i), 0, -1):
             run = words[i:i + size]
-            if any(text[a.end():b.start()] != " " for a, b in zip(run, run[1:], strict=False)):
+            if any(text[a.end():b.start()] != " " for a, b in itertools.pairwise(run)):
                 continue
             if _key(text[run[0].start():run[-1].end()]) in known:
                 match = run
