@@ -1,7 +1,9 @@
 """Generate the labelled detection corpus: `python corpus/generate.py` (seeded, reproducible).
 
 Writes corpus/dev.jsonl (prompts with personal data, plus ordinary phrases that must be
-kept) and corpus/hard_negatives.jsonl (text with no personal data at all). Each record:
+kept) and corpus/hard_negatives.jsonl (text with no personal data at all), which the
+detector was tuned on; and corpus/test.jsonl, a held-out set with other templates, other
+names and other ordinary phrases, written after tuning and not tuned on. Each record:
 
     {"id": "...", "template": "...", "messages": ["turn 1", "turn 2"],
      "entities": [{"message": 0, "start": 5, "end": 13, "type": "PERSON", "value": "..."}],
@@ -23,6 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).parent
+GAZETTEER = {w.casefold() for line in (HERE.parent / "proxy" / "detect" / "data" /
+                                       "given_names.txt").read_text("utf-8").splitlines()
+             if not line.startswith("#") for w in line.split()}
 SEED = 20261126
 
 GIVEN = {
@@ -476,6 +481,187 @@ def record(builder: Builder, rid: str, template: str) -> dict[str, object]:
             "entities": builder.entities, "keep": builder.keep}
 
 
+# --- held-out test set: other people, phrases and templates --------------------------------
+
+TEST_GIVEN = {
+    "english": ["Georgina", "Hamish", "Philippa", "Barnaby"],
+    "spanish": ["Rocío", "Iñaki", "Montserrat", "Fabián"],
+    "indian": ["Lavanya", "Karthik", "Nandini", "Abhishek"],
+    "chinese": ["Zhiyuan", "Mingxia", "Chunhua", "Tianyu"],
+    "japanese": ["Shun", "Kaori", "Yusuke", "Natsuki"],
+    "arabic": ["Mahmoud", "Rim", "Faisal", "Hiba"],
+    "west_african": ["Ikechukwu", "Temitope", "Kojo", "Nkechi"],
+    "slavic": ["Zbigniew", "Svetoslava", "Yaroslav", "Halina"],
+    "nordic_dutch": ["Sindre", "Ingeborg", "Maarten", "Lieke"],
+    "pacific_filipino": ["Rizalino", "Maricel", "Tevita", "Mele"],
+}
+TEST_FAMILY = {
+    "english": ["Cholmondeley", "Featherstone", "Ogilvy", "Lockwood"],
+    "spanish": ["Etxeberria", "Olmedo", "Zubizarreta", "Carrasco"],
+    "indian": ["Raghunathan", "Bhattacharya", "Deshpande", "Sandhu"],
+    "chinese": ["Tang", "Feng", "Deng", "Xiao"],
+    "japanese": ["Matsumoto", "Inoue", "Kimura", "Hayashi"],
+    "arabic": ["Al-Farsi", "Qureshi", "Bakr", "Saleh"],
+    "west_african": ["Eze", "Adebayo", "Asante", "Obi"],
+    "slavic": ["Zieliński", "Dvořák", "Horvat", "Marchenko"],
+    "nordic_dutch": ["Haugen", "Lindqvist", "Van der Berg", "Bakker"],
+    "pacific_filipino": ["Dela Cruz", "Fifita", "Bautista", "Taufa"],
+}
+TEST_CITIES = ["Tromsø", "Cebu", "Enugu", "Valparaíso", "Sapporo", "Ljubljana", "Aarhus",
+               "Coimbra", "Tashkent", "Durban"]
+TEST_KEEP = {
+    "calendar": ["Thursday afternoon", "the 14th", "December 2, 2025", "Q1 2026",
+                 "Monday night", "mid-August"],
+    "tech": ["Pulumi", "Argo CD", "Keycloak", "Supabase", "ClickHouse", "Vitest", "Bazel",
+             "Traefik", "Mattermost", "Hadoop", "Couchbase", "Sidekiq"],
+    "product": ["AirPods Pro", "Surface Laptop 5", "Fitbit Charge 6", "Roku", "Steam Deck",
+                "Meta Quest 3"],
+    "version": ["v10.4.2", "rc2", "2.0.0-beta.3", "patch 17", "API 2024-06-01"],
+    "amount": ["$420", "¥12,000", "7.5%", "90 seconds", "500 MB", "CHF 1,100"],
+}
+
+
+def test_person(rng: random.Random) -> Person:
+    culture = rng.choice(sorted(TEST_GIVEN))
+    given = rng.choice(TEST_GIVEN[culture])
+    return Person(given, rng.choice(TEST_FAMILY[culture]), culture,
+                  unseen=given.casefold() not in GAZETTEER)
+
+
+def test_keep(b: Builder, rng: random.Random, group: str) -> None:
+    b.ordinary(rng.choice(TEST_KEEP[group]))
+
+
+def slack_message(rng: random.Random) -> Builder:
+    a, c, b = test_person(rng), test_person(rng), Builder()
+    b.text("@channel heads up: ")
+    given_written(b, a)
+    b.text(" is out ")
+    test_keep(b, rng, "calendar")
+    b.text(", ping ")
+    name_written(b, c, rng, lower=0.5)
+    b.text(" for anything ")
+    test_keep(b, rng, "tech")
+    b.text(" related. cell: ")
+    structured(b, "PHONE_NUMBER", phone(rng), rng, obf=0.4)
+    return b
+
+
+def crm_note(rng: random.Random) -> Builder:
+    p, b = test_person(rng), Builder()
+    b.text("called ")
+    b.pii("PERSON", p.full, p.full.lower(), unseen=p.unseen)
+    b.text(" re: renewal of ")
+    test_keep(b, rng, "product")
+    b.text(". prefers email ")
+    structured(b, "EMAIL_ADDRESS", p.email(rng), rng, obf=0.4)
+    b.text(", lives in ")
+    b.pii("LOCATION", rng.choice(TEST_CITIES))
+    b.text(". discount ")
+    test_keep(b, rng, "amount")
+    b.text(" approved.")
+    return b
+
+
+def yaml_paste(rng: random.Random) -> Builder:
+    b = Builder()
+    b.text("Fix the indentation in this fixture:\n\nusers:\n")
+    for _ in range(2):
+        p = test_person(rng)
+        b.text("  - name: ")
+        name_written(b, p, rng, lower=0.3)
+        b.text("\n    email: ")
+        b.pii("EMAIL_ADDRESS", p.email(rng))
+        b.text("\n    phone: \"")
+        structured(b, "PHONE_NUMBER", phone(rng), rng, obf=0.3)
+        b.text("\"\n")
+    b.text("# generated by ")
+    test_keep(b, rng, "tech")
+    return b
+
+
+def sql_paste(rng: random.Random) -> Builder:
+    p, b = test_person(rng), Builder()
+    b.text("Why does this insert fail on ")
+    test_keep(b, rng, "tech")
+    b.text("?\nINSERT INTO customers (name, email, card) VALUES ('")
+    name_written(b, p, rng, lower=0.2)
+    b.text("', '")
+    b.pii("EMAIL_ADDRESS", p.email(rng))
+    b.text("', '")
+    structured(b, "CREDIT_CARD", card(rng), rng, obf=0.3)
+    b.text("');")
+    return b
+
+
+def hr_request(rng: random.Random) -> Builder:
+    p, b = test_person(rng), Builder()
+    b.text("Please update the payroll account for ")
+    name_written(b, p, rng, lower=0.2)
+    b.text(" to ")
+    structured(b, "IBAN_CODE", iban(rng), rng, obf=0.4)
+    b.text(" from ")
+    test_keep(b, rng, "calendar")
+    b.text(". Social security number on file: ")
+    structured(b, "US_SSN", ssn(rng), rng, obf=0.4)
+    b.text(".")
+    return b
+
+
+def log_lines(rng: random.Random) -> Builder:
+    p, b = test_person(rng), Builder()
+    b.text("Explain these logs from ")
+    test_keep(b, rng, "tech")
+    b.text(" ")
+    test_keep(b, rng, "version")
+    b.text(":\n2025-03-04T10:22:01Z login ok user=")
+    b.pii("EMAIL_ADDRESS", p.email(rng))
+    b.text(" ip=")
+    b.pii("IP_ADDRESS", ip(rng))
+    b.text("\n2025-03-04T10:22:09Z export started by ")
+    name_written(b, p, rng, lower=0.4)
+    return b
+
+
+def follow_up(rng: random.Random) -> Builder:
+    a, c, b = test_person(rng), test_person(rng), Builder()
+    b.text("Hello, I'm ")
+    name_written(b, a, rng, lower=0.3)
+    b.text(" from the ")
+    b.pii("LOCATION", rng.choice(TEST_CITIES))
+    b.text(" office.")
+    b.turn()
+    b.text("It's ")
+    b.pii("PERSON", a.given, unseen=a.unseen)
+    b.text(" again: did ")
+    b.pii("PERSON", c.family, unseen=c.unseen)
+    b.text(" send the ")
+    test_keep(b, rng, "product")
+    b.text(" invoice of ")
+    test_keep(b, rng, "amount")
+    b.text("?")
+    return b
+
+
+def german_letter(rng: random.Random) -> Builder:
+    p, b = test_person(rng), Builder()
+    b.text("Bitte ins Englische übersetzen: \"Sehr geehrte Frau ")
+    b.pii("PERSON", p.family, unseen=p.unseen)
+    b.text(", Ihre Bestellung wird am ")
+    test_keep(b, rng, "calendar")
+    b.text(" geliefert. Rückfragen an ")
+    structured(b, "PHONE_NUMBER", phone(rng), rng, obf=0.3)
+    b.text(".\"")
+    return b
+
+
+TEST_TEMPLATES: dict[str, Callable[[random.Random], Builder]] = {
+    "slack_message": slack_message, "crm_note": crm_note, "yaml_paste": yaml_paste,
+    "sql_paste": sql_paste, "hr_request": hr_request, "log_lines": log_lines,
+    "follow_up": follow_up, "german_letter": german_letter,
+}
+
+
 def main() -> None:
     rng = random.Random(SEED)
     names = sorted(TEMPLATES)
@@ -488,6 +674,12 @@ def main() -> None:
         for i in range(200):
             out.write(json.dumps(record(negative(rng), f"negative-{i:04d}", "negative"),
                                  ensure_ascii=False) + "\n")
+    test_names = sorted(TEST_TEMPLATES)
+    with (HERE / "test.jsonl").open("w", encoding="utf-8") as out:
+        for i in range(400):
+            template = test_names[i % len(test_names)]
+            out.write(json.dumps(record(TEST_TEMPLATES[template](rng), f"{template}-{i:04d}",
+                                        template), ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":

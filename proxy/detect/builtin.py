@@ -5,6 +5,7 @@
 - Phone numbers in any country's format, including numbers outside the numbering plan
   and test ranges: a leaked test number is harmless, a missed real one is not.
 - US social security numbers written without dashes, when "SSN" is said nearby.
+- IBANs of every country, checked by their mod-97 checksum.
 """
 
 from __future__ import annotations
@@ -19,8 +20,11 @@ from .spans import Span
 EMAIL = PatternRule("EMAIL_ADDRESS", r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+", 0.9)
 SSN_WITHOUT_DASHES = PatternRule(
     "US_SSN", r"(?<!\d)(?!000|666|9\d\d)\d{3}[ ]?(?!00)\d{2}[ ]?(?!0000)\d{4}(?!\d)", 0.3,
-    context=("ssn", "social security", "social-security", "ss#"), context_boost=0.5)
-BUILTIN_RULES = (EMAIL, SSN_WITHOUT_DASHES)
+    context=("ssn", "social security", "social-security", "ss#", "social security number"),
+    context_boost=0.5)
+IBAN = PatternRule("IBAN_CODE", r"(?<![A-Z0-9])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}"
+                   r"(?:[ ]?[A-Z0-9]{1,4})?(?![A-Z0-9])", 0.9, validator="iban")
+BUILTIN_RULES = (EMAIL, SSN_WITHOUT_DASHES, IBAN)
 
 _PHONE_CONTEXT = re.compile(r"(?<!\w)(phone|tel|telephone|mobile|cell|call|number|contact|"
                             r"whatsapp|fax|reach|text)(?!\w)", re.IGNORECASE)

@@ -6,6 +6,7 @@ Rules, each a PERSON finding:
   up to three name-like words;
 - given name: a known given name followed by a surname-like word, or a capitalised known
   given name inside a sentence;
+- capitalised run: two or more capitalised uncommon words inside a sentence;
 - fields: the value of a name field in JSON, code or `Name: ...` lines, and the name
   column of a CSV paste.
 
@@ -27,11 +28,16 @@ _WORD = re.compile(r"[^\W\d_]+(?:['\u2019\-][^\W\d_]+)*")
 # Words after which a name is near certain, and words after which one is likely.
 _STRONG_CUE = re.compile(
     r"(?<![\w])(?:my name is|name is|call me|dear|regards,?|sincerely,?|cc:?|attendees:?|"
-    r"approved by|signed by|assigned to|mr\.?|mrs\.?|ms\.?|miss|dr\.?|prof\.?)\s+",
+    r"approved by|signed by|assigned to|mr\.?|mrs\.?|ms\.?|mx\.?|miss|dr\.?|prof\.?|"
+    # honorifics in other languages
+    r"herr|frau|señor|señora|sr\.|sra\.|srta\.|don|doña|monsieur|madame|mme\.?|mlle\.?|"
+    r"signor|signora|sig\.|sig\.ra|senhor|senhora|mevrouw|meneer|pan|pani)\s+",
     re.IGNORECASE)
 _CUE = re.compile(
-    r"(?<![\w])(?:i am|i'm|this is|hi|hello|hey|thanks|thank you|best,?|cheers,?|from:|to:|"
-    r"customer|patient|client|contact|ask|loop in|tell|ping|with)\s+", re.IGNORECASE)
+    r"(?<![\w])(?:i am|i'm|it's|this is|hi|hello|hey|thanks|thank you|best,?|cheers,?|"
+    r"from:|to:|customer|patient|client|contact|employee|ask|loop in|tell|ping|with|by|"
+    r"called|calling|call|spoke (?:to|with)|met(?: with)?|emailed|texted|visited|for)\s+",
+    re.IGNORECASE)
 _FIELD = re.compile(
     r"""(?ix)["']?(?:full_?name|first_?name|last_?name|given_?name|family_?name|surname|
     name|customer(?:_?name)?|patient(?:_?name)?|contact(?:_?name)?|author|owner|assignee|
@@ -40,7 +46,7 @@ _LINE_FIELD = re.compile(r"(?im)^[ \t]*(?:name|full name|customer|patient|attend
                          r"contact|from|to|cc)[ \t]*:[ \t]*([^\n]+)$")
 _NAME_HEADER = re.compile(r"(?i)^(?:full[ _]?)?name$|^(?:first|last|given|family)[ _]?name$|"
                           r"^(?:customer|patient|contact|employee)$")
-CUE_SCORE, PAIR_SCORE, GIVEN_SCORE, FIELD_SCORE = 0.85, 0.8, 0.65, 0.85
+CUE_SCORE, PAIR_SCORE, GIVEN_SCORE, FIELD_SCORE, RUN_SCORE = 0.85, 0.8, 0.65, 0.85, 0.6
 
 
 def _name_like(word: str, first: bool, strong: bool = False) -> bool:
@@ -106,6 +112,28 @@ def _given_names(text: str) -> list[Span]:
     return spans
 
 
+def _capitalised_runs(text: str) -> list[Span]:
+    """Two or more capitalised uncommon words inside a sentence: most likely a name
+    (`for Fabián Etxeberria`). Tech and product names are filtered out later (terms.py)."""
+    spans = []
+    words = list(_WORD.finditer(text))
+    i = 0
+    while i < len(words):
+        j = i
+        while j < len(words) and _capitalised_name_word(words[j].group()) and \
+                (j == i or re.fullmatch(r"[ \t]+", text[words[j - 1].end():words[j].start()])):
+            j += 1
+        if j - i >= 2 and not _sentence_start(text, words[i].start()):
+            spans.append(Span(words[i].start(), words[j - 1].end(), "PERSON", RUN_SCORE))
+        i = max(j, i + 1)
+    return spans
+
+
+def _capitalised_name_word(word: str) -> bool:
+    return word[0].isupper() and not word.isupper() and \
+        word.casefold() not in common_terms() and (is_given_name(word) or zipf(word) < 3.5)
+
+
 def _field_values(text: str) -> list[Span]:
     spans = []
     for match in [*_FIELD.finditer(text), *_LINE_FIELD.finditer(text)]:
@@ -143,4 +171,5 @@ def _csv_columns(text: str) -> list[Span]:
 
 
 def find_names(text: str) -> list[Span]:
-    return [*_cue_names(text), *_given_names(text), *_field_values(text), *_csv_columns(text)]
+    return [*_cue_names(text), *_given_names(text), *_capitalised_runs(text),
+            *_field_values(text), *_csv_columns(text)]
