@@ -44,6 +44,15 @@ def _build_presidio(model: str) -> Any:
     return AnalyzerEngine(nlp_engine=provider.create_engine(), supported_languages=["en"])
 
 
+def _outside_allowed(text: str, spans: list[Span], allow: tuple[str, ...]) -> list[Span]:
+    """Drop findings that lie inside an occurrence of an `allow` string."""
+    if not allow:
+        return spans
+    allowed = [(m.start(), m.end()) for term in allow for m in
+               re.finditer(rf"(?<!\w){re.escape(term)}(?!\w)", text, re.IGNORECASE)]
+    return [s for s in spans if not any(a <= s.start and s.end <= b for a, b in allowed)]
+
+
 def _deny_spans(text: str, deny: tuple[str, ...]) -> list[Span]:
     spans = []
     for term in deny:
@@ -85,5 +94,4 @@ class DetectionEngine:
         spans = [s for s in spans if s.entity in wanted and s.score >= spec.min_score]
         if spec.keep_common_terms:
             spans = drop_ordinary(text, spans)
-        allowed = {a.casefold() for a in spec.allow}
-        return [s for s in spans if text[s.start:s.end].strip().casefold() not in allowed]
+        return _outside_allowed(text, spans, spec.allow)

@@ -70,8 +70,10 @@ def _words_after(text: str, position: int, strong: bool, limit: int = 3
     cursor = position
     for count in range(limit):
         match = _WORD.match(text, cursor)
-        if match is None or not _name_like(match.group(), count == 0, strong):
-            break
+        if match is None or not _name_like(match.group(), count == 0, strong) \
+                or text[match.end():match.end() + 1] in ("-", "_", "@") \
+                or text[match.end():match.end() + 1].isdigit():
+            break  # part of an identifier or address, not a name
         end = match.end()
         gap = re.match(r"[ \t]+", text[end:])
         if gap is None:

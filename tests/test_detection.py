@@ -1,0 +1,153 @@
+"""Detection decisions a policy can influence, each from a YAML fixture, through the real
+detector (Presidio + spaCy in worker processes) and the gateway's own inspection path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from proxy.audit import AuditRecord
+from proxy.detect.pool import WorkerPoolAnalyzer
+from proxy.errors import Blocked, ConfigError
+from proxy.formats.openai import OpenAIFormat
+from proxy.inspection import inspect
+from proxy.policy import Policy, load_policy_file, resolve_policy
+from proxy.tokens import TokenMap
+
+FIXTURES = Path(__file__).parent / "fixtures" / "policies"
+DEFAULT = resolve_policy("default", Path(__file__).parents[1] / "policies").policy
+CHAT = OpenAIFormat().endpoint("POST", "/v1/chat/completions")
+
+
+# Loaded at import, outside the event loop (the suite fails any blocking call inside it).
+POLICIES = {p.stem: load_policy_file(p).policy for p in FIXTURES.glob("*.yaml")
+            if p.stem in ("recognizers", "dates_and_terms", "scores")}
+
+
+def fixture(name: str) -> Policy:
+    return POLICIES[name]
+
+
+async def sent(analyzer: WorkerPoolAnalyzer, policy: Policy, *messages: str) -> list[str]:
+    """What the provider would receive for these user messages."""
+    body = {"model": "m", "messages": [{"role": "user", "content": m} for m in messages]}
+    result = await inspect(analyzer, OpenAIFormat(), CHAT, policy,  # type: ignore[arg-type]
+                           "application/json", json.dumps(body).encode(), TokenMap(b"t" * 32),
+                           AuditRecord(ts="", request_id="test"))
+    return [m["content"] for m in json.loads(result.body)["messages"]]
+
+
+@pytest.mark.parametrize("written", [
+    "jane\u200b.doe@example.com",                  # zero-width space
+    "jane.doe\uff20example.com",                   # fullwidth @
+    "j a n e . d o e @ e x a m p l e . c o m",     # spaced out
+    "j\u0430ne.d\u043ee@ex\u0430mple.com",         # Cyrillic look-alikes
+])
+async def test_obfuscated_emails_are_caught_whole(analyzer: WorkerPoolAnalyzer,
+                                                  written: str) -> None:
+    [out] = await sent(analyzer, DEFAULT, f"Write to {written} today.")
+    assert out.startswith("Write to <EMAIL_ADDRESS_") and out.endswith("> today.")
+
+
+@pytest.mark.parametrize("written", [
+    " ".join(["\uff14\uff11\uff11\uff11"] + ["\uff11" * 4] * 3),  # fullwidth digits
+    "4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1",
+    "4111\u00a01111\u00a01111\u00a01111",
+    "4111\u20111111\u20111111\u20111111",
+    "4111 11\u200b11 1111 1111",
+])
+async def test_obfuscated_card_numbers_are_caught(analyzer: WorkerPoolAnalyzer,
+                                                  written: str) -> None:
+    [out] = await sent(analyzer, DEFAULT, f"Charge card {written}.")
+    assert out.startswith("Charge card <CREDIT_CARD_") and out.endswith(">.")
+
+
+async def test_phone_numbers_in_many_formats(analyzer: WorkerPoolAnalyzer) -> None:
+    phones = ["+44 20 7946 0018", "(415) 555-0133", "+91 98220 41234", "+33 1 44 16 42 93"]
+    out = await sent(analyzer, DEFAULT, *[f"Reach me at {p} please." for p in phones])
+    assert all(o.startswith("Reach me at <PHONE_NUMBER_") for o in out)
+
+
+async def test_lower_case_and_many_culture_names(analyzer: WorkerPoolAnalyzer) -> None:
+    out = await sent(analyzer, DEFAULT,
+                     "can you ask priya sharma about the invoice?",
+                     "Dear Oluwaseun Adeyemi, thanks for your order.",
+                     "Please loop in zhiwei huang as well.")
+    assert "priya" not in out[0] and "sharma" not in out[0]
+    assert "Oluwaseun" not in out[1] and "Adeyemi" not in out[1]
+    assert "zhiwei" not in out[2] and "huang" not in out[2]
+
+
+async def test_surname_alone_and_email_local_part_follow_the_name(
+        analyzer: WorkerPoolAnalyzer) -> None:
+    out = await sent(analyzer, DEFAULT, "My name is Kwame Boateng.",
+                     "Ok. Boateng approved it; the handle is kwame_boateng_88.")
+    second = out[1]
+    assert "Boateng" not in second and "boateng" not in second and "kwame" not in second
+    assert second.count("<PERSON_") == 3
+
+
+async def test_default_policy_keeps_dates_weekdays_and_tech_terms(
+        analyzer: WorkerPoolAnalyzer) -> None:
+    text = ("On Monday, March 3, 2025 we moved Jira and Grafana to Kubernetes 1.29 "
+            "with Python 3.12; budget $1,250.00.")
+    [out] = await sent(analyzer, DEFAULT, text)
+    assert out == text
+
+
+async def test_policy_can_tokenize_dates_and_drop_the_common_term_filter(
+        analyzer: WorkerPoolAnalyzer) -> None:
+    [out] = await sent(analyzer, fixture("dates_and_terms"), "Ship it on March 3, 2025.")
+    assert "March 3, 2025" not in out and "<DATE_TIME_" in out
+
+
+async def test_policy_recognizer_needs_its_context_word(analyzer: WorkerPoolAnalyzer) -> None:
+    [with_context] = await sent(analyzer, fixture("recognizers"), "Employee EMP-123456 left.")
+    [without] = await sent(analyzer, fixture("recognizers"), "Ticket EMP-123456 is closed.")
+    assert with_context.startswith("Employee <EMPLOYEE_ID_")
+    assert without == "Ticket EMP-123456 is closed."
+
+
+async def test_policy_recognizer_validator_rejects_bad_checksums(
+        analyzer: WorkerPoolAnalyzer) -> None:
+    valid, invalid = "1234 5678 9015", "1234 5678 9012"
+    out = await sent(analyzer, fixture("recognizers"), f"Loyalty card {valid}.",
+                     f"Loyalty card {invalid}.")
+    assert out == ["Loyalty card [REDACTED_LOYALTY_CARD].", f"Loyalty card {invalid}."]
+
+
+async def test_min_score_and_allow_action(analyzer: WorkerPoolAnalyzer) -> None:
+    [out] = await sent(analyzer, fixture("scores"), "Jane Doe: call (415) 555-0133.")
+    assert out == "Jane Doe: call (415) 555-0133."
+
+
+async def test_allow_and_deny_lists_survive_obfuscation(analyzer: WorkerPoolAnalyzer) -> None:
+    policy = DEFAULT.model_copy(update={"allow": ("Ada Lovelace",),
+                                        "deny": ("Project Falcon",)})
+    [out] = await sent(analyzer, policy, "Ada Lovelace leads Project\u00a0Falcon.")
+    assert out.startswith("Ada Lovelace leads <DENY_LIST_")
+
+
+async def test_block_action_refuses(analyzer: WorkerPoolAnalyzer) -> None:
+    policy = DEFAULT.model_copy(update={"entities": {**DEFAULT.entities,
+                                                     "US_SSN": "block"}})
+    with pytest.raises(Blocked, match="US_SSN"):
+        await sent(analyzer, policy, "SSN 536-90-4399 on file.")
+
+
+@pytest.mark.parametrize(("name", "line", "key", "why"), [
+    ("bad_regex", 7, "recognizers[0].regex", "not a valid regular expression"),
+    ("recognizer_without_action", 1, "(top level)", "TICKET_ID, which `entities` gives no"),
+    ("bad_validator", 8, "recognizers[0].validator", "'luhn' or 'iban'"),
+    ("empty_match", 7, "recognizers[0].regex", "matches the empty string"),
+])
+def test_invalid_recognizers_name_file_line_and_key(name: str, line: int, key: str,
+                                                    why: str) -> None:
+    path = FIXTURES / f"{name}.yaml"
+    with pytest.raises(ConfigError) as caught:
+        load_policy_file(path)
+    problem = caught.value.problems[0]
+    assert problem.startswith(f"{path}:{line}: {key}:"), problem
+    assert why in problem
