@@ -1,4 +1,5 @@
-"""Generate the labelled detection corpus: `python corpus/generate.py` (seeded, reproducible).
+"""Generate the labelled detection corpus: `python corpus/generate.py [FOLDER]` (seeded,
+reproducible; the files in this folder are its output).
 
 Writes corpus/dev.jsonl (prompts with personal data, plus ordinary phrases that must be
 kept) and corpus/hard_negatives.jsonl (text with no personal data at all), which the
@@ -662,20 +663,20 @@ TEST_TEMPLATES: dict[str, Callable[[random.Random], Builder]] = {
 }
 
 
-def main() -> None:
+def main(folder: Path = HERE) -> None:
     rng = random.Random(SEED)
     names = sorted(TEMPLATES)
-    with (HERE / "dev.jsonl").open("w", encoding="utf-8") as out:
+    with (folder / "dev.jsonl").open("w", encoding="utf-8") as out:
         for i in range(600):
             template = names[i % len(names)]
             out.write(json.dumps(record(TEMPLATES[template](rng), f"{template}-{i:04d}",
                                         template), ensure_ascii=False) + "\n")
-    with (HERE / "hard_negatives.jsonl").open("w", encoding="utf-8") as out:
+    with (folder / "hard_negatives.jsonl").open("w", encoding="utf-8") as out:
         for i in range(200):
             out.write(json.dumps(record(negative(rng), f"negative-{i:04d}", "negative"),
                                  ensure_ascii=False) + "\n")
     test_names = sorted(TEST_TEMPLATES)
-    with (HERE / "test.jsonl").open("w", encoding="utf-8") as out:
+    with (folder / "test.jsonl").open("w", encoding="utf-8") as out:
         for i in range(400):
             template = test_names[i % len(test_names)]
             out.write(json.dumps(record(TEST_TEMPLATES[template](rng), f"{template}-{i:04d}",
@@ -683,4 +684,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE)

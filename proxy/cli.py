@@ -33,6 +33,7 @@ def _scan(args: argparse.Namespace) -> int:
     from .detect.spans import Span, merge_overlaps
     from .detect.spec import DetectionSpec
     from .detect.windows import windows
+    from .propagate import propagate
     from .tokens import TokenMap, pseudonymize
 
     settings: Settings = load_settings(Path(args.config) if args.config else None)
@@ -49,19 +50,24 @@ def _scan(args: argparse.Namespace) -> int:
         spans += [Span(s.start + offset, s.end + offset, s.entity, s.score)
                   for s in engine.analyze(chunk, spec)]
     tokens = TokenMap(derive(master, "tokens", f"route:{args.tenant}"))
-    result = pseudonymize(text, merge_overlaps(spans), loaded.policy, tokens)
+    [found] = propagate([text], [merge_overlaps(spans)])
+    result = pseudonymize(text, found, loaded.policy, tokens)
+    blocked = sorted({r.span.entity for r in result.replacements if r.action == "block"})
     findings = [{"entity": r.span.entity, "start": r.span.start, "end": r.span.end,
                  "score": round(r.span.score, 3), "text": text[r.span.start:r.span.end],
                  "action": r.action, "replacement": r.replacement} for r in result.replacements]
     if args.json:
         print(json.dumps({"policy": loaded.policy.name, "findings": findings,
-                          "text": result.text}, ensure_ascii=False, indent=2))
+                          "blocked": blocked, "text": result.text}, ensure_ascii=False,
+                         indent=2))
         return 0
     for f in findings:
         print(f"{f['entity']:<14} {f['score']:.2f} {f['start']}-{f['end']} "
               f"{f['text']!r} -> {f['replacement']} ({f['action']})")
     if not findings:
         print("no findings")
+    if blocked:
+        print(f"the gateway would refuse this text (422): the policy blocks {', '.join(blocked)}")
     print("---")
     print(result.text, end="" if result.text.endswith("\n") else "\n")
     return 0

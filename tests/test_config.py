@@ -111,3 +111,10 @@ def test_master_key_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv(ENV_VAR, base64.b64encode(b"short").decode())
     with pytest.raises(ConfigError, match="32 bytes"):
         load_master_key(tmp_path)
+
+
+def test_every_shipped_policy_is_valid() -> None:
+    shipped = sorted((Path(__file__).parents[1] / "policies").glob("*.yaml"))
+    assert {p.stem for p in shipped} >= {"default", "strict", "healthcare"}
+    for path in shipped:
+        assert load_policy_file(path).policy.name == path.stem
