@@ -25,6 +25,10 @@ FIXTURES = Path(__file__).parent / "fixtures" / "policies"
     ("duplicate_key", 5, "entities.PERSON", "duplicate key"),
     ("syntax", 4, "(syntax)", ""),
     ("bad_passthrough", 5, "passthrough[0]", "must look like 'POST /v1/files*'"),
+    ("bad_regex", 7, "recognizers[0].regex", "not a valid regular expression"),
+    ("recognizer_without_action", 1, "(top level)", "TICKET_ID, which `entities` gives no"),
+    ("bad_validator", 8, "recognizers[0].validator", "'luhn' or 'iban'"),
+    ("empty_match", 7, "recognizers[0].regex", "matches the empty string"),
 ])
 def test_invalid_policies_name_file_line_and_key(name: str, line: int, key: str, why: str
                                                  ) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from proxy.audit import AuditRecord
 from proxy.detect.pool import WorkerPoolAnalyzer
-from proxy.errors import Blocked, ConfigError
+from proxy.errors import Blocked
 from proxy.formats.openai import OpenAIFormat
 from proxy.inspection import inspect
 from proxy.policy import Policy, load_policy_file, resolve_policy
@@ -135,19 +135,3 @@ async def test_block_action_refuses(analyzer: WorkerPoolAnalyzer) -> None:
                                                      "US_SSN": "block"}})
     with pytest.raises(Blocked, match="US_SSN"):
         await sent(analyzer, policy, "SSN 536-90-4399 on file.")
-
-
-@pytest.mark.parametrize(("name", "line", "key", "why"), [
-    ("bad_regex", 7, "recognizers[0].regex", "not a valid regular expression"),
-    ("recognizer_without_action", 1, "(top level)", "TICKET_ID, which `entities` gives no"),
-    ("bad_validator", 8, "recognizers[0].validator", "'luhn' or 'iban'"),
-    ("empty_match", 7, "recognizers[0].regex", "matches the empty string"),
-])
-def test_invalid_recognizers_name_file_line_and_key(name: str, line: int, key: str,
-                                                    why: str) -> None:
-    path = FIXTURES / f"{name}.yaml"
-    with pytest.raises(ConfigError) as caught:
-        load_policy_file(path)
-    problem = caught.value.problems[0]
-    assert problem.startswith(f"{path}:{line}: {key}:"), problem
-    assert why in problem
