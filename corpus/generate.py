@@ -663,6 +663,130 @@ TEST_TEMPLATES: dict[str, Callable[[random.Random], Builder]] = {
 }
 
 
+# --- holdout set: written after all tuning, measured once --------------------------------
+
+HOLD_GIVEN = {
+    "english": ["Crispin", "Henrietta", "Jocelyn", "Peregrine"],
+    "hispanic": ["Xiomara", "Eusebio", "Yesenia", "Anselmo"],
+    "south_asian": ["Tejaswini", "Nirmal", "Sharmila", "Venkatesh"],
+    "east_asian": ["Jiayi", "Haneul", "Takeru", "Sooyoung"],
+    "arabic_turkish": ["Ghassan", "Lubna", "Oguz", "Sevgi"],
+    "african": ["Obiageli", "Thandiwe", "Kwabena", "Nomvula"],
+    "slavic_baltic": ["Radek", "Dobromila", "Kęstutis", "Ieva"],
+}
+HOLD_FAMILY = {
+    "english": ["Wolstenholme", "Pettigrew", "Ainsworth", "Blackwood"],
+    "hispanic": ["Bustamante", "Iturbide", "Cienfuegos", "Valdivia"],
+    "south_asian": ["Subramanian", "Chowdhury", "Nair", "Thakkar"],
+    "east_asian": ["Ouyang", "Jeon", "Ishikawa", "Cao"],
+    "arabic_turkish": ["Al-Hashimi", "Karaca", "Tamimi", "Öztürk"],
+    "african": ["Onyekachi", "Dlamini", "Owusu", "Mahlangu"],
+    "slavic_baltic": ["Kazlauskas", "Nowicki", "Blažek", "Ozola"],
+}
+HOLD_KEEP = {
+    "tech": ["Temporal", "Dagster", "Prefect", "Argo Workflows", "Linkerd", "Cilium",
+             "Tekton", "Backstage"],
+    "calendar": ["Friday 9am", "the 3rd of May", "next sprint", "2026-02-14"],
+    "amount": ["€2.4k", "35 ms", "1.2 TB", "$99/month"],
+}
+
+
+def hold_person(rng: random.Random) -> Person:
+    culture = rng.choice(sorted(HOLD_GIVEN))
+    given = rng.choice(HOLD_GIVEN[culture])
+    return Person(given, rng.choice(HOLD_FAMILY[culture]), culture,
+                  unseen=given.casefold() not in GAZETTEER)
+
+
+def combined(value: str, rng: random.Random) -> str:
+    """Two different obfuscations at once."""
+    first, how = obfuscate(value, rng)
+    while True:
+        second, again = obfuscate(first, rng)
+        if again != how:
+            return second
+
+
+def tool_call_history(rng: random.Random) -> Builder:
+    p, b = hold_person(rng), Builder()
+    b.text('Tool result: {"first_name": "')
+    b.pii("PERSON", p.given, unseen=p.unseen)
+    b.text('", "last_name": "')
+    b.pii("PERSON", p.family, unseen=p.unseen)
+    b.text('", "phone": "')
+    structured(b, "PHONE_NUMBER", phone(rng), rng, obf=0.3)
+    b.text('", "service": "')
+    b.ordinary(rng.choice(HOLD_KEEP["tech"]))
+    b.text('"}. Summarise it.')
+    return b
+
+
+def yaml_list(rng: random.Random) -> Builder:
+    b = Builder()
+    b.text("Convert to JSON:\ncontacts:\n")
+    for _ in range(2):
+        p = hold_person(rng)
+        b.text("  - name: ")
+        name_written(b, p, rng, lower=0.4)
+        b.text("\n    email: ")
+        structured(b, "EMAIL_ADDRESS", p.email(rng), rng, obf=0.3)
+        b.text("\n")
+    return b
+
+
+def quoted_csv(rng: random.Random) -> Builder:
+    b = Builder()
+    b.text('id,name,card\n')
+    for i in range(2):
+        p = hold_person(rng)
+        b.text(f'{i + 1},"')
+        b.pii("PERSON", f"{p.family}, {p.given}", unseen=p.unseen)
+        b.text('",')
+        structured(b, "CREDIT_CARD", card(rng), rng, obf=0.3)
+        b.text("\n")
+    b.text("Which rows look like duplicates?")
+    return b
+
+
+def combined_obfuscation(rng: random.Random) -> Builder:
+    p, b = hold_person(rng), Builder()
+    b.text("Verify these for ")
+    name_written(b, p, rng, lower=0.3)
+    b.text(": SSN ")
+    value = ssn(rng)
+    b.pii("US_SSN", value, combined(value, rng))
+    b.text(", card ")
+    value = card(rng)
+    b.pii("CREDIT_CARD", value, combined(value, rng))
+    b.text(", IBAN ")
+    value = iban(rng)
+    b.pii("IBAN_CODE", value, combined(value, rng))
+    b.text(".")
+    return b
+
+
+def plain_chat(rng: random.Random) -> Builder:
+    a, c, b = hold_person(rng), hold_person(rng), Builder()
+    b.text("I'm ")
+    name_written(b, a, rng, lower=0.4)
+    b.text(". Our ")
+    b.ordinary(rng.choice(HOLD_KEEP["tech"]))
+    b.text(" jobs fail since ")
+    b.ordinary(rng.choice(HOLD_KEEP["calendar"]))
+    b.text("; ")
+    name_written(b, c, rng, lower=0.4)
+    b.text(" thinks it is the ")
+    b.ordinary(rng.choice(HOLD_KEEP["amount"]))
+    b.text(" timeout. Can you help?")
+    return b
+
+
+HOLD_TEMPLATES: dict[str, Callable[[random.Random], Builder]] = {
+    "tool_call_history": tool_call_history, "yaml_list": yaml_list, "quoted_csv": quoted_csv,
+    "combined_obfuscation": combined_obfuscation, "plain_chat": plain_chat,
+}
+
+
 def main(folder: Path = HERE) -> None:
     rng = random.Random(SEED)
     names = sorted(TEMPLATES)
@@ -680,6 +804,12 @@ def main(folder: Path = HERE) -> None:
         for i in range(400):
             template = test_names[i % len(test_names)]
             out.write(json.dumps(record(TEST_TEMPLATES[template](rng), f"{template}-{i:04d}",
+                                        template), ensure_ascii=False) + "\n")
+    hold_names = sorted(HOLD_TEMPLATES)
+    with (folder / "holdout.jsonl").open("w", encoding="utf-8") as out:
+        for i in range(250):
+            template = hold_names[i % len(hold_names)]
+            out.write(json.dumps(record(HOLD_TEMPLATES[template](rng), f"{template}-{i:04d}",
                                         template), ensure_ascii=False) + "\n")
 
 

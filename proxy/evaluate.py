@@ -70,6 +70,8 @@ class Report:
             "recall": round(total.recall(), 4),
             "phrases_kept_rate": round(self.phrases_kept / self.phrases, 4) if self.phrases
             else 1.0,
+            "false_positives_in_texts_without_personal_data":
+                self.false_positives_on_negatives,
             "by_type": {t: {"labelled": c.labelled, "recall": round(c.recall(), 4),
                             "precision": round(c.precision(), 4), "leaked": c.leaked}
                         for t, c in sorted(self.by_type.items())},
@@ -94,7 +96,7 @@ def leaked(entity: dict[str, Any], sent: str) -> bool:
         return _alnum(value) in _alnum(sent)
     forms = [_canonical(value)]
     if kind == "PERSON":  # any part of a name, on its own, gives the person away
-        forms += [p for p in re.split(r"[\s\-']+", _canonical(value)) if len(p) >= 3]
+        forms += [p for p in re.split(r"[\s\-']+", _canonical(value)) if len(p) >= 2]
     return any(re.search(rf"(?<![^\W_]){re.escape(f)}(?![^\W_])", canonical_sent)
                for f in forms)
 
@@ -200,5 +202,7 @@ def format_report(report: Report) -> str:
     lines.append(f"leak rate: {data['leak_rate']:.2%} of labelled values reached the provider "
                  "in a recoverable form")
     lines.append(f"ordinary phrases kept: {data['phrases_kept_rate']:.2%}")
+    lines.append("findings in records without personal data: "
+                 f"{data['false_positives_in_texts_without_personal_data']}")
     return "\n".join(lines)
 

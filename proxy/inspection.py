@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from .audit import AuditRecord
+from .detect.fields import name_field
 from .detect.pool import Analyzer
 from .detect.spans import Span
 from .detect.spec import DetectionSpec
@@ -58,6 +59,9 @@ class Inspected:
 
 def _rewrite(document: Json, extraction: Extraction, texts: list[str], found: list[list[Span]],
              policy: Policy, tokens: TokenMap) -> Inspected:
+    if "PERSON" in policy.detected_entities():
+        found = [spans + name_field(slot, text) for slot, text, spans
+                 in zip(extraction.slots, texts, found, strict=True)]
     per_text = []
     for slot, text, spans in zip(extraction.slots, texts, propagate(texts, found), strict=True):
         result = pseudonymize(text, _outside_tokens(text, spans), policy, tokens)

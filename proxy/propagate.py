@@ -14,6 +14,7 @@ import re
 
 from .detect.spans import Span, merge_overlaps
 from .detect.terms import common_terms
+from .detect.trie import trie_pattern
 from .detect.words import zipf
 
 # A name's words, hyphenated ones whole (El-Sayed) and in parts (Sayed).
@@ -24,8 +25,8 @@ Targets = dict[str, tuple[str, float]]
 
 
 def _targets(texts: list[str], found: list[list[Span]]) -> tuple[Targets, Targets]:
-    """Values and rare name parts, matched in any case (keyed casefolded); and name parts
-    that are also common words (Park, Young), matched only as written, capitalised."""
+    """Values and rare name parts, matched in any case (keyed casefolded); and short values
+    and name parts that are also common words (Li, Park), matched only as written."""
     targets: Targets = {}
     capitalised: Targets = {}
 
@@ -37,7 +38,10 @@ def _targets(texts: list[str], found: list[list[Span]]) -> tuple[Targets, Target
     for text, spans in zip(texts, found, strict=True):
         for span in spans:
             value = text[span.start:span.end]
-            add(value.casefold(), span.entity, span.score)
+            if len(value) >= 4 and not (_NAME_PART.fullmatch(value) and zipf(value) >= 4.5):
+                add(value.casefold(), span.entity, span.score)
+            else:  # short or a common word (`Li`, `Chase`): only exactly as written
+                add(value, span.entity, span.score, capitalised)
             if span.entity != "PERSON":
                 continue
             parts = set(_NAME_PART.findall(value)) | set(re.findall(r"[^\W\d_]+", value))
@@ -59,8 +63,7 @@ def _covered(spans: list[Span], starts: list[int], start: int, end: int) -> bool
 def _pattern(targets: Targets, flags: int) -> re.Pattern[str] | None:
     if not targets:
         return None
-    alternatives = "|".join(map(re.escape, sorted(targets, key=len, reverse=True)))
-    return re.compile(rf"(?<![^\W_])(?:{alternatives})(?![^\W_])", flags)
+    return re.compile(rf"(?<![^\W_]){trie_pattern(list(targets))}(?![^\W_])", flags)
 
 
 def propagate(texts: list[str], found: list[list[Span]]) -> list[list[Span]]:
@@ -79,7 +82,8 @@ def propagate(texts: list[str], found: list[list[Span]]) -> list[list[Span]]:
             for match in pattern.finditer(text):
                 if not _covered(existing, starts, match.start(), match.end()):
                     key = match.group().casefold() if fold else match.group()
-                    entity, score = table[key]
-                    extra.append(Span(match.start(), match.end(), entity, score))
+                    if key in table:  # case folding can change a string's length (ß)
+                        entity, score = table[key]
+                        extra.append(Span(match.start(), match.end(), entity, score))
         result.append(merge_overlaps(existing + extra) if extra else existing)
     return result

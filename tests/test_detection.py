@@ -135,3 +135,48 @@ async def test_block_action_refuses(analyzer: WorkerPoolAnalyzer) -> None:
                                                      "US_SSN": "block"}})
     with pytest.raises(Blocked, match="US_SSN"):
         await sent(analyzer, policy, "SSN 536-90-4399 on file.")
+
+
+async def test_name_fields_in_tool_results_and_pastes(analyzer: WorkerPoolAnalyzer) -> None:
+    body = ('{"first_name": "Siobhan", "last_name": "Featherstone", "service": "Dagster"}')
+    out = await sent(analyzer, DEFAULT, body,
+                     "contacts:\n  - name: tamsin wolstenholme\n    plan: pro",
+                     'id,name\n1,"Pettigrew, Crispin"\n2,"Ainsworth, Jocelyn"')
+    assert "Featherstone" not in out[0] and "Siobhan" not in out[0] and "Dagster" in out[0]
+    assert "tamsin" not in out[1] and "wolstenholme" not in out[1]
+    assert not any(n in out[2] for n in ("Pettigrew", "Crispin", "Ainsworth", "Jocelyn"))
+
+
+async def test_ordinary_words_after_weak_cues_are_kept(analyzer: WorkerPoolAnalyzer) -> None:
+    texts = ["Can you help me with regex?", "Contact support for invoices.",
+             "This is deprecated.", "Sort the rows by timestamp.", "Call serialize first.",
+             "Thanks everyone for the review."]
+    assert await sent(analyzer, DEFAULT, *texts) == texts
+
+
+async def test_a_short_name_does_not_spread_to_ordinary_text(
+        analyzer: WorkerPoolAnalyzer) -> None:
+    out = await sent(analyzer, DEFAULT, "Please ask Mr. Li about it.",
+                     "Render each item as <li>item</li> in the list.")
+    assert "Li" not in out[0]
+    assert out[1] == "Render each item as <li>item</li> in the list."
+
+
+async def test_packed_texts_do_not_lend_each_other_cues(analyzer: WorkerPoolAnalyzer) -> None:
+    texts = ["What should I pay attention to, dear", "Throughput matters most."]
+    assert (await sent(analyzer, DEFAULT, *texts))[1] == texts[1]
+
+
+@pytest.mark.parametrize("written", [
+    "5\u200e3\u200e6-2\u200e2-1\u200e2\u200e3\u200e4",      # direction marks
+    "\u0665\u0663\u0666-\u0662\u0662-\u0661\u0662\u0663\u0664",  # Arabic-Indic digits
+    "5 3 6  2 2  1 2 3 4",                                    # spaced, double spaces
+])
+async def test_more_obfuscated_ssns(analyzer: WorkerPoolAnalyzer, written: str) -> None:
+    [out] = await sent(analyzer, DEFAULT, f"SSN {written} on file.")
+    assert out.startswith("SSN <US_SSN_") and out.endswith("> on file.")
+
+
+async def test_look_alikes_split_by_invisible_characters(analyzer: WorkerPoolAnalyzer) -> None:
+    [out] = await sent(analyzer, DEFAULT, "IBAN GB82 W\u200b\u0415\u200bST 1234 5698 7654 32.")
+    assert out.startswith("IBAN <IBAN_CODE_") and "WEST" not in out and "\u0415" not in out

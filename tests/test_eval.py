@@ -55,7 +55,7 @@ def test_leak_check_counts_a_surname_alone_and_folded_forms() -> None:
 def test_committed_corpus_is_the_generators_output(tmp_path: Path) -> None:
     subprocess.run([sys.executable, str(ROOT / "corpus" / "generate.py"), str(tmp_path)],
                    check=True, timeout=120)
-    for name in ("dev.jsonl", "hard_negatives.jsonl", "test.jsonl"):
+    for name in ("dev.jsonl", "hard_negatives.jsonl", "test.jsonl", "holdout.jsonl"):
         assert (tmp_path / name).read_bytes() == (ROOT / "corpus" / name).read_bytes(), name
 
 

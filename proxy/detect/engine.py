@@ -12,7 +12,7 @@ from typing import Any
 
 from ..policy import DENY_LIST_ENTITY, KNOWN_ENTITIES
 from .builtin import BUILTIN_RULES, phone_numbers
-from .names import find_names
+from .names import likely_names, strong_names
 from .normalize import fold
 from .offline import use_bundled_suffix_list
 from .places import find_places
@@ -85,13 +85,20 @@ class DetectionEngine:
                 spans += rule.find(text)
         if "PHONE_NUMBER" in wanted:
             spans += phone_numbers(text)
+        vouched: list[Span] = []
         if "PERSON" in wanted:
-            spans += find_names(text)
+            spans += likely_names(text)
+            vouched += strong_names(text)
         if "LOCATION" in wanted:
-            spans += find_places(text)
+            likely, cued = find_places(text)
+            spans += likely
+            vouched += cued
         if DENY_LIST_ENTITY in wanted:
             spans += _deny_spans(text, spec.deny)
         spans = [s for s in spans if s.entity in wanted and s.score >= spec.min_score]
+        vouched = [s for s in vouched if s.score >= spec.min_score]
         if spec.keep_common_terms:
-            spans = drop_ordinary(text, spans)
+            spans = drop_ordinary(text, spans) + drop_ordinary(text, vouched, vouched=True)
+        else:
+            spans += vouched
         return _outside_allowed(text, spans, spec.allow)

@@ -25,52 +25,64 @@ from .terms import common_terms
 from .words import is_given_name, zipf
 
 _WORD = re.compile(r"[^\W\d_]+(?:['\u2019\-][^\W\d_]+)*")
-# Words after which a name is near certain, and words after which one is likely.
+# Words after which a name is near certain. Cues end with spaces or tabs only: a name is
+# on its cue's line (and packed texts, joined by blank lines, never lend each other cues).
 _STRONG_CUE = re.compile(
     r"(?<![\w])(?:my name is|name is|call me|dear|regards,?|sincerely,?|cc:?|attendees:?|"
     r"approved by|signed by|assigned to|mr\.?|mrs\.?|ms\.?|mx\.?|miss|dr\.?|prof\.?|"
     # honorifics in other languages
     r"herr|frau|señor|señora|sr\.|sra\.|srta\.|don|doña|monsieur|madame|mme\.?|mlle\.?|"
-    r"signor|signora|sig\.|sig\.ra|senhor|senhora|mevrouw|meneer|pan|pani)\s+",
+    r"signor|signora|sig\.|sig\.ra|senhor|senhora|mevrouw|meneer|pan|pani)[ \t]+",
     re.IGNORECASE)
-_CUE = re.compile(
-    r"(?<![\w])(?:i am|i'm|it's|this is|hi|hello|hey|thanks|thank you|best,?|cheers,?|"
-    r"from:|to:|customer|patient|client|contact|employee|ask|loop in|tell|ping|with|by|"
-    r"called|calling|call|spoke (?:to|with)|met(?: with)?|emailed|texted|visited|for)\s+",
-    re.IGNORECASE)
+# After these a name is likely: greetings and verbs aimed at a person, where a rare
+# lower-case word is a name too ("ask priya") ...
+_ADDRESSING_CUE = re.compile(
+    r"(?<![\w])(?:hi|hello|hey|thanks|thank you|ask|loop in|tell|ping|spoke (?:to|with)|"
+    r"met with|emailed|texted)[ \t]+", re.IGNORECASE)
+# ... and words after which only a capitalised word or a known given name counts
+# ("This is deprecated", "Contact support").
+_CAPITALISED_CUE = re.compile(
+    r"(?<![\w])(?:i am|i'm|this is|best,?|cheers,?|from:|to:|customer|patient|client|"
+    r"contact|employee)[ \t]+", re.IGNORECASE)
 _FIELD = re.compile(
     r"""(?ix)["']?(?:full_?name|first_?name|last_?name|given_?name|family_?name|surname|
     name|customer(?:_?name)?|patient(?:_?name)?|contact(?:_?name)?|author|owner|assignee|
     employee)["']?\s*[:=]\s*["']([^"'\n]{2,60})["']""")
-_LINE_FIELD = re.compile(r"(?im)^[ \t]*(?:name|full name|customer|patient|attendees?|"
-                         r"contact|from|to|cc)[ \t]*:[ \t]*([^\n]+)$")
+_LINE_FIELD = re.compile(r"(?im)^[ \t]*(?:[-*][ \t]+)?(?:name|full name|first name|"
+                         r"last name|surname|customer|patient|attendees?|contact|from|to|"
+                         r"cc)[ \t]*:[ \t]*([^\n]+)$")
 _NAME_HEADER = re.compile(r"(?i)^(?:full[ _]?)?name$|^(?:first|last|given|family)[ _]?name$|"
                           r"^(?:customer|patient|contact|employee)$")
-CUE_SCORE, PAIR_SCORE, GIVEN_SCORE, FIELD_SCORE, RUN_SCORE = 0.85, 0.8, 0.65, 0.85, 0.6
+STRONG_SCORE, CUE_SCORE, PAIR_SCORE, GIVEN_SCORE, RUN_SCORE = 0.85, 0.7, 0.8, 0.65, 0.6
 
 
-def _name_like(word: str, first: bool, strong: bool = False) -> bool:
-    """First words must be rare (less so after a strong cue); a following word may be a
-    commoner surname (Park, Young)."""
+def _name_like(word: str, first: bool, cue: str) -> bool:
+    """Whether a word after a cue can be (part of) a name. After a "strong" cue any
+    uncommon word; after an "addressing" one a capitalised uncommon word or a rare
+    lower-case one; after a "capitalised" one only a capitalised uncommon word. A known
+    given name always; a following word may be a commoner surname (Park, Young)."""
     lowered = word.casefold()
     if lowered in common_terms() or lowered in STOP_WORDS:
         return False
     if is_given_name(word):
         return True
-    capitalised = word[:1].isupper()
-    if first:
-        return zipf(word) < (4.5 if strong else 4.0 if capitalised else 3.5)
-    return zipf(word) < 5.6
+    if not first:
+        return zipf(word) < 5.6
+    if cue == "strong":
+        return zipf(word) < 4.5
+    if word[:1].isupper():
+        return zipf(word) < 4.0
+    return cue == "addressing" and zipf(word) < 3.0
 
 
-def _words_after(text: str, position: int, strong: bool, limit: int = 3
+def _words_after(text: str, position: int, cue: str, limit: int = 3
                  ) -> tuple[int, int] | None:
     """The run of name-like words starting at position (same line), or None."""
     end = None
     cursor = position
     for count in range(limit):
         match = _WORD.match(text, cursor)
-        if match is None or not _name_like(match.group(), count == 0, strong) \
+        if match is None or not _name_like(match.group(), count == 0, cue) \
                 or text[match.end():match.end() + 1] in ("-", "_", "@") \
                 or text[match.end():match.end() + 1].isdigit():
             break  # part of an identifier or address, not a name
@@ -82,13 +94,13 @@ def _words_after(text: str, position: int, strong: bool, limit: int = 3
     return (position, end) if end is not None else None
 
 
-def _cue_names(text: str) -> list[Span]:
+def _cue_names(text: str, pattern: re.Pattern[str], cue: str) -> list[Span]:
     spans = []
-    for pattern, strong in ((_STRONG_CUE, True), (_CUE, False)):
-        for cue in pattern.finditer(text):
-            run = _words_after(text, cue.end(), strong)
-            if run:
-                spans.append(Span(run[0], run[1], "PERSON", CUE_SCORE))
+    score = STRONG_SCORE if cue == "strong" else CUE_SCORE
+    for match in pattern.finditer(text):
+        run = _words_after(text, match.end(), cue)
+        if run:
+            spans.append(Span(run[0], run[1], "PERSON", score))
     return spans
 
 
@@ -106,7 +118,7 @@ def _given_names(text: str) -> list[Span]:
         following = words[i + 1] if i + 1 < len(words) else None
         adjacent = following is not None and \
             re.fullmatch(r"[ \t]+", text[word.end():following.start()]) is not None
-        if following is not None and adjacent and _name_like(following.group(), first=False):
+        if following is not None and adjacent and _name_like(following.group(), False, ""):
             spans.append(Span(word.start(), following.end(), "PERSON", PAIR_SCORE))
         elif word.group()[0].isupper() and (not _sentence_start(text, word.start())
                                             or zipf(word.group()) < 4.0):
@@ -146,8 +158,21 @@ def _field_values(text: str) -> list[Span]:
                 lead = len(part.group()) - len(part.group().lstrip())
                 start = value_start + part.start() + lead
                 spans.append(Span(start, value_start + part.end() - (
-                    len(part.group()) - len(part.group().rstrip())), "PERSON", FIELD_SCORE))
+                    len(part.group()) - len(part.group().rstrip())), "PERSON", STRONG_SCORE))
     return spans
+
+
+def _csv_cells(line: str) -> list[str]:
+    """Cells of one CSV line, quotes kept, so their lengths still add up to the line."""
+    cells, start, quoted = [], 0, False
+    for i, char in enumerate(line):
+        if char == '"':
+            quoted = not quoted
+        elif char == "," and not quoted:
+            cells.append(line[start:i])
+            start = i + 1
+    cells.append(line[start:])
+    return cells
 
 
 def _csv_columns(text: str) -> list[Span]:
@@ -155,7 +180,7 @@ def _csv_columns(text: str) -> list[Span]:
     columns: list[int] = []
     offset = 0
     for line in text.split("\n"):
-        cells = line.split(",")
+        cells = _csv_cells(line)
         if len(cells) < 2:
             columns = []
         elif columns:
@@ -163,8 +188,9 @@ def _csv_columns(text: str) -> list[Span]:
             for index, cell in enumerate(cells):
                 stripped = cell.strip()
                 if index in columns and stripped and _WORD.search(stripped) and "@" not in cell:
-                    start = position + cell.index(stripped)
-                    spans.append(Span(start, start + len(stripped), "PERSON", FIELD_SCORE))
+                    value = stripped.strip('"')
+                    start = position + cell.index(value)
+                    spans.append(Span(start, start + len(value), "PERSON", STRONG_SCORE))
                 position += len(cell) + 1
         else:
             columns = [i for i, c in enumerate(cells) if _NAME_HEADER.match(c.strip())]
@@ -172,6 +198,14 @@ def _csv_columns(text: str) -> list[Span]:
     return spans
 
 
-def find_names(text: str) -> list[Span]:
-    return [*_cue_names(text), *_given_names(text), *_capitalised_runs(text),
-            *_field_values(text), *_csv_columns(text)]
+def strong_names(text: str) -> list[Span]:
+    """Names the context vouches for: after a strong cue, in a name field or column."""
+    return [*_cue_names(text, _STRONG_CUE, "strong"), *_field_values(text),
+            *_csv_columns(text)]
+
+
+def likely_names(text: str) -> list[Span]:
+    """Names inferred from the words themselves; the common-term filter applies to them."""
+    return [*_cue_names(text, _ADDRESSING_CUE, "addressing"),
+            *_cue_names(text, _CAPITALISED_CUE, "capitalised"), *_given_names(text),
+            *_capitalised_runs(text)]

@@ -5,13 +5,15 @@ so the whole original value (zero-width characters inside it included) is replac
 the provider never sees half of a value that folding joined.
 
 Folding:
-- NFKC per character: fullwidth digits and `＠`, ligatures, superscripts;
-- zero-width characters and soft hyphens are dropped;
+- NFKC per character: fullwidth digits and `＠`, ligatures, superscripts; every kind of
+  decimal digit (Arabic-Indic, Devanagari, ...) becomes an ASCII digit;
+- invisible characters (zero-width, direction marks, soft hyphens, every Unicode format
+  character, variation selectors) are dropped;
 - every kind of space becomes a space, every kind of hyphen or dash a `-`;
 - in a word that mixes Latin with Cyrillic or Greek, look-alike letters become Latin
   (a purely Cyrillic or Greek word is left alone);
-- characters spaced out one by one (`4 1 1 1 ...`, `j a n e @ ...`, six or more) are
-  joined.
+- characters spaced out one by one (`4 1 1 1 ...`, `j a n e @ ...`, six or more, one or
+  two spaces apart) are joined.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ _LOOKALIKES = {
     "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
 }
 _WORD = re.compile(r"[^\W\d_]+")
-_SPACED_OUT = re.compile(r"(?<![^\W_])\S(?: \S){5,}(?![^\W_])")
+_SPACED_OUT = re.compile(r"(?<![^\W_])\S(?: {1,2}\S){5,}(?![^\W_])")
 
 
 @dataclass
@@ -56,40 +58,50 @@ class Folded:
                       [self.starts[i] for i in positions], [self.ends[i] for i in positions])
 
 
-def _mixed_script_words(text: str) -> set[int]:
-    """Positions of look-alike letters inside words that also hold Latin letters."""
-    positions: set[int] = set()
-    for match in _WORD.finditer(text):
+def _plain(char: str) -> str:
+    """The plain form of one character: "" for invisible ones."""
+    if char.isascii():
+        return char
+    if char in _DROP or unicodedata.category(char) == "Cf" or "\ufe00" <= char <= "\ufe0f":
+        return ""
+    if char in _SPACES:
+        return " "
+    if char in _HYPHENS:
+        return "-"
+    digit = unicodedata.decimal(char, None)  # Arabic-Indic, Devanagari, fullwidth digits...
+    if digit is not None:
+        return str(digit)
+    return unicodedata.normalize("NFKC", char)
+
+
+def _latin_lookalikes(folded: Folded) -> Folded:
+    """Make look-alike letters Latin in words that also hold Latin letters."""
+    text = list(folded.text)
+    changed = False
+    for match in _WORD.finditer(folded.text):
         word = match.group()
         if any("a" <= c.lower() <= "z" for c in word) and any(c in _LOOKALIKES for c in word):
-            positions.update(match.start() + i for i, c in enumerate(word) if c in _LOOKALIKES)
-    return positions
+            for i, char in enumerate(word):
+                if char in _LOOKALIKES:
+                    text[match.start() + i] = _LOOKALIKES[char]
+                    changed = True
+    return Folded("".join(text), folded.starts, folded.ends) if changed else folded
 
 
 def fold(text: str) -> Folded:
     if text.isascii():
         folded = Folded(text, list(range(len(text))), list(range(1, len(text) + 1)))
     else:
-        lookalikes = _mixed_script_words(text)
         chars: list[str] = []
         starts: list[int] = []
         ends: list[int] = []
         for i, char in enumerate(text):
-            if char in _DROP:
-                continue
-            if i in lookalikes:
-                plain = _LOOKALIKES[char]
-            elif char in _SPACES:
-                plain = " "
-            elif char in _HYPHENS:
-                plain = "-"
-            else:
-                plain = unicodedata.normalize("NFKC", char) if not char.isascii() else char
-            for piece in plain:
+            for piece in _plain(char):
                 chars.append(piece)
                 starts.append(i)
                 ends.append(i + 1)
-        folded = Folded("".join(chars), starts, ends)
+        # Look-alikes are judged after invisible characters are gone: `W\u200bЕST` is a word.
+        folded = _latin_lookalikes(Folded("".join(chars), starts, ends))
     if not _SPACED_OUT.search(folded.text):
         return folded
     joined: set[int] = set()

@@ -20,7 +20,7 @@ from .words import zipf
 
 _WORD = re.compile(r"[^\W\d_]+(?:['\u2019.\-][^\W\d_]+)*")
 _CUE = re.compile(r"(?i)(?<!\w)(?:in|at|from|to|near|visit(?:ing)?|via|city|town|"
-                  r"based|lives|living|moved|located|office|branch|born)\s+$")
+                  r"based|lives|living|moved|located|office|branch|born)[ \t]+$")
 SCORE = 0.7
 MAX_WORDS = 4
 
@@ -38,10 +38,12 @@ def places() -> frozenset[str]:
                      if len(line.strip()) >= 3 and not line.startswith("#"))
 
 
-def find_places(text: str) -> list[Span]:
+def find_places(text: str) -> tuple[list[Span], list[Span]]:
+    """(places known by name alone, places after a cue word such as "in" or "from")."""
     known = places()
     words = list(_WORD.finditer(text))
-    spans = []
+    spans: list[Span] = []
+    cued_spans: list[Span] = []
     i = 0
     while i < len(words):
         match = None
@@ -58,8 +60,10 @@ def find_places(text: str) -> list[Span]:
         start, end = match[0].start(), match[-1].end()
         capitalised = all(w.group()[0].isupper() for w in match)
         common = any(zipf(w.group()) >= 4.5 for w in match)
-        cued = _CUE.search(text, max(0, start - 20), start) is not None
-        if cued or (capitalised and not common):
-            spans.append(Span(start, end, "LOCATION", SCORE))
+        span = Span(start, end, "LOCATION", SCORE)
+        if _CUE.search(text, max(0, start - 20), start) is not None:
+            cued_spans.append(span)
+        elif capitalised and not common:
+            spans.append(span)
         i += len(match)
-    return spans
+    return spans, cued_spans
