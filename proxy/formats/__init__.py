@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from .anthropic import AnthropicFormat
+from .azure import AzureFormat
 from .base import ApiFormat
 from .openai import OpenAIFormat
 
 REGISTRY: dict[str, ApiFormat] = {
     "openai": OpenAIFormat(),
     "anthropic": AnthropicFormat(),
+    "azure": AzureFormat(),
 }
 
 

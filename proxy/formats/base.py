@@ -69,11 +69,26 @@ class StreamRewriter(Protocol):
     def error_event(self, message: str) -> SSEEvent: ...
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Where a request itself asks to run, as far as its path or body says: a Vertex
+    `locations/{region}`, a Bedrock inference-profile geography (`eu.`), an Azure
+    deployment. Residency checks these against the route and its policy."""
+
+    location: str | None = None
+    deployment: str | None = None
+
+
+NOWHERE = Placement()
+
+
 class ApiFormat(Protocol):
     name: str
     query_params: frozenset[str]  # query parameters forwarded; any other is refused
 
     def endpoint(self, method: str, subpath: str) -> Endpoint | None: ...
+
+    def placement(self, subpath: str, body: Json | None) -> Placement: ...
 
     def extract(self, endpoint: Endpoint, body: Json) -> Extraction: ...
 

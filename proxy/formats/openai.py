@@ -8,7 +8,7 @@ from typing import Any
 
 from ..reidentify import Restorer, StreamRestorer
 from ..sse import SSEEvent
-from .base import Endpoint, Json, find_endpoint, require, restore_json
+from .base import NOWHERE, Endpoint, Json, Placement, find_endpoint, require, restore_json
 from .extraction import Extraction, WalkRules
 
 _ENDPOINTS = {
@@ -46,6 +46,9 @@ class OpenAIFormat:
 
     def endpoint(self, method: str, subpath: str) -> Endpoint | None:
         return find_endpoint(_ENDPOINTS, method, subpath)
+
+    def placement(self, subpath: str, body: Json | None) -> Placement:
+        return NOWHERE
 
     def extract(self, endpoint: Endpoint, body: Json) -> Extraction:
         if endpoint.name == "chat.completions":

@@ -1,0 +1,1 @@
+"""Data residency: which region each endpoint is in, and what a policy allows."""

@@ -1,0 +1,42 @@
+"""Which region an upstream endpoint is in: the built-in catalogue plus the config's.
+
+    api.openai.com                          us
+    eu.api.openai.com                       eu
+    api.anthropic.com                       us
+    bedrock-runtime.{region}.amazonaws.com  {region}
+    {region}-aiplatform.googleapis.com      {region}
+    aiplatform.googleapis.com               global
+    {resource}.openai.azure.com             not visible: the route must declare it
+    localhost, 127.0.0.0/8, ::1             local (tests and sidecars)
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterable
+
+_EXACT = {"api.openai.com": "us", "eu.api.openai.com": "eu", "us.api.openai.com": "us",
+          "api.anthropic.com": "us", "aiplatform.googleapis.com": "global"}
+_PATTERNS = (
+    re.compile(r"^bedrock-runtime(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com$"),
+    re.compile(r"^([a-z]+-[a-z]+\d+)-aiplatform\.googleapis\.com$"),
+)
+
+
+def region_of_host(host: str, extra: Iterable[tuple[str, str]] = ()) -> str | None:
+    """The region of an upstream host; `extra` (glob, region) pairs from the config come
+    first. None when the catalogue does not know it (Azure, self-hosted)."""
+    host = host.lower().rstrip(".")
+    if host == "localhost" or host.startswith("127.") or host in ("::1", "[::1]"):
+        return "local"
+    for pattern, region in extra:
+        if fnmatch.fnmatchcase(host, pattern.lower()):
+            return region
+    if host in _EXACT:
+        return _EXACT[host]
+    for pattern_re in _PATTERNS:
+        match = pattern_re.match(host)
+        if match:
+            return match.group(1)
+    return None
