@@ -2,7 +2,8 @@
 
 A family is a legal area: `eu` (EU and EEA), `us`, `apac`, and smaller ones that are in
 none of those (`uk`, `ch`, `ca`, `sa`, `me`, `af`). `global` means the provider picks the
-region; `local` is a loopback upstream. A policy allows families or single regions; a family admits all its members.
+region; `local` is a loopback upstream. A policy allows families or single regions; a
+family admits all its members.
 """
 
 from __future__ import annotations
