@@ -87,12 +87,14 @@ def write_config(tmp_path: Path, upstream: str, config_extra: dict[str, Any] | N
 GatewayFactory = Callable[..., Any]
 
 
-async def build_app(config: Path, analyzer: Analyzer) -> tuple[Settings, web.Application]:
-    """Load settings and build the app off the loop, as `aliasgate serve` does before serving."""
+async def build_app(config: Path, analyzer: Analyzer, **app_options: Any
+                    ) -> tuple[Settings, web.Application]:
+    """Load settings and build the app off the loop, as `aliasgate serve` does before serving.
+    `app_options` go to create_app (a resolver and TLS trust for fake regional hosts)."""
 
     def build() -> tuple[Settings, web.Application]:
         settings = load_settings(config)
-        return settings, create_app(settings, analyzer=analyzer)
+        return settings, create_app(settings, analyzer=analyzer, **app_options)
 
     return await asyncio.to_thread(build)
 

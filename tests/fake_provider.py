@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import ssl
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,6 +48,7 @@ class Received:
 @dataclass
 class FakeProvider:
     url: str = ""
+    port: int = 0
     received: list[Received] = field(default_factory=list)
     chunk_delay: float = 0.0
 
@@ -209,15 +211,19 @@ class _Handlers:
         return web.json_response({"ok": True})
 
 
-async def start_fake_provider() -> tuple[FakeProvider, web.AppRunner]:
+async def start_fake_provider(ssl_context: ssl.SSLContext | None = None
+                              ) -> tuple[FakeProvider, web.AppRunner]:
     provider = FakeProvider()
     handlers = _Handlers(provider)
     app = web.Application()
     app.router.add_post("/v1/chat/completions", handlers.chat)
+    app.router.add_post("/openai/deployments/{deployment}/chat/completions", handlers.chat)
+    app.router.add_post("/openai/v1/chat/completions", handlers.chat)
     app.router.add_post("/v1/embeddings", handlers.embeddings)
     app.router.add_get("/v1/models", handlers.models)
     app.router.add_post("/v1/messages", handlers.messages)
     app.router.add_route("*", "/{tail:.*}", handlers.anything)
-    runner, port = await start_site(app, "127.0.0.1", 0)
-    provider.url = f"http://127.0.0.1:{port}"
+    runner, port = await start_site(app, "127.0.0.1", 0, ssl_context)
+    provider.url = f"{'https' if ssl_context else 'http'}://127.0.0.1:{port}"
+    provider.port = port
     return provider, runner
