@@ -227,6 +227,8 @@ def residency_problems(route: RouteConfig, loaded: LoadedPolicy, config: Gateway
     if family_of(region, config.regions) is None:
         return [f"{where}: unknown region {region!r}; map it to a family under `regions:`"]
     residency = loaded.policy.residency
+    if route.format == "vertex" and region == "global":
+        return []  # the global Vertex host serves the location each request's path names
     if residency and not is_allowed(region, residency.allowed_regions, config.regions):
         return [f"{where}: upstream {host} is in region {region!r}, which policy "
                 f"{loaded.policy.name!r} does not allow (allowed_regions: "

@@ -206,6 +206,31 @@ class _Handlers:
         events.append(_sse({"type": "message_stop"}, "message_stop"))
         return await self._stream(request, events, 8 if model == "die-mid-stream" else None)
 
+    # --- Vertex ---------------------------------------------------------------------------
+    async def vertex(self, request: web.Request) -> web.StreamResponse:
+        tail = request.match_info["rest"]
+        model, _, action = tail.rpartition("/models/")[2].partition(":")
+        if "/publishers/anthropic/" in request.path:
+            return await self.messages(request)
+        body = (await self.record(request)).json
+        prompt = "".join(p.get("text", "") for p in body["contents"][-1]["parts"])
+        if model == "tool":
+            part: dict[str, Any] = {"functionCall": {"name": "send", "args": {"to": prompt}}}
+        else:
+            part = {"text": f"Echo: {prompt}"}
+        if action == "generateContent":
+            return web.json_response({"candidates": [{"index": 0, "content": {
+                "role": "model", "parts": [part]}, "finishReason": "STOP"}],
+                "modelVersion": model})
+        pieces = [{"text": ch} for ch in part["text"]] if "text" in part else [part]
+        events = [_sse({"candidates": [{"index": 0, "content": {"role": "model",
+                                                                "parts": [piece]}}]})
+                  for piece in pieces]
+        events.append(_sse({"candidates": [{"index": 0, "content": {"role": "model",
+                                                                    "parts": []},
+                                            "finishReason": "STOP"}]}))
+        return await self._stream(request, events)
+
     async def anything(self, request: web.Request) -> web.Response:
         await self.record(request)
         return web.json_response({"ok": True})
@@ -222,6 +247,7 @@ async def start_fake_provider(ssl_context: ssl.SSLContext | None = None
     app.router.add_post("/v1/embeddings", handlers.embeddings)
     app.router.add_get("/v1/models", handlers.models)
     app.router.add_post("/v1/messages", handlers.messages)
+    app.router.add_post("/v1/projects/{rest:.*}", handlers.vertex)
     app.router.add_route("*", "/{tail:.*}", handlers.anything)
     runner, port = await start_site(app, "127.0.0.1", 0, ssl_context)
     provider.url = f"{'https' if ssl_context else 'http'}://127.0.0.1:{port}"

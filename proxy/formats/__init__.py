@@ -6,11 +6,13 @@ from .anthropic import AnthropicFormat
 from .azure import AzureFormat
 from .base import ApiFormat
 from .openai import OpenAIFormat
+from .vertex import VertexFormat
 
 REGISTRY: dict[str, ApiFormat] = {
     "openai": OpenAIFormat(),
     "anthropic": AnthropicFormat(),
     "azure": AzureFormat(),
+    "vertex": VertexFormat(),
 }
 
 

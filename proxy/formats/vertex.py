@@ -1,0 +1,163 @@
+"""Google Vertex AI: Gemini `generateContent` (plain and `?alt=sse` streamed) and
+`countTokens`; Claude on Vertex (`rawPredict`, `streamRawPredict`) in Anthropic's format.
+
+    /v1/projects/{p}/locations/{location}/publishers/google/models/{m}:generateContent
+    /v1/projects/{p}/locations/{location}/publishers/anthropic/models/{m}:rawPredict
+
+The `locations/{location}` of the path is the request's placement: residency checks it
+against the upstream host's region and the policy.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from typing import Any
+
+from ..reidentify import Restorer, StreamRestorer
+from ..sse import SSEEvent
+from .anthropic import AnthropicFormat
+from .base import Endpoint, Json, Placement, StreamRewriter, restore_json
+from .extraction import Extraction, WalkRules
+
+_PATH = re.compile(r"^/v1(?:beta1)?/projects/[^/]+/locations/([^/]+)/publishers/"
+                   r"(google|anthropic)/models/[^/:]+:([A-Za-z]+)$")
+_GEMINI = {"generateContent": "gemini.generateContent",
+           "streamGenerateContent": "gemini.streamGenerateContent",
+           "countTokens": "gemini.countTokens"}
+_CLAUDE = {"rawPredict": "claude.rawPredict", "streamRawPredict": "claude.streamRawPredict"}
+_RULES = WalkRules(
+    identifier_keys=frozenset({"role", "mimeType", "name", "model", "fileUri", "id",
+                               "thoughtSignature", "responseMimeType"}),
+    free_form_keys=frozenset({"args", "response", "parameters", "parametersJsonSchema",
+                              "responseSchema", "labels"}),
+    embedded_json_keys=frozenset(),
+    binary_part=lambda node: "inlineData" if "inlineData" in node
+    else "fileData" if "fileData" in node else None,
+    opaque_part=lambda node: False,
+)
+_NO_KEYS: frozenset[str] = frozenset()
+_STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
+           404: "NOT_FOUND", 413: "INVALID_ARGUMENT", 415: "INVALID_ARGUMENT",
+           422: "FAILED_PRECONDITION", 502: "UNAVAILABLE", 503: "UNAVAILABLE",
+           504: "DEADLINE_EXCEEDED"}
+_CLAUDE_FORMAT = AnthropicFormat()
+
+
+class VertexFormat:
+    name = "vertex"
+    query_params = frozenset({"alt"})
+
+    def endpoint(self, method: str, subpath: str) -> Endpoint | None:
+        match = _PATH.match(subpath)
+        if method != "POST" or match is None:
+            return None
+        table = _GEMINI if match.group(2) == "google" else _CLAUDE
+        name = table.get(match.group(3))
+        return Endpoint(name, inspect=True) if name else None
+
+    def placement(self, subpath: str, body: Json | None) -> Placement:
+        match = _PATH.match(subpath)
+        return Placement(location=match.group(1)) if match else Placement()
+
+    def extract(self, endpoint: Endpoint, body: Json) -> Extraction:
+        if endpoint.name.startswith("claude."):
+            return _CLAUDE_FORMAT.extract(endpoint, body)
+        extraction = Extraction(_RULES)
+        extraction.walk_body(body)
+        return extraction
+
+    def restore_body(self, body: Json, restorer: Restorer) -> Json:
+        if isinstance(body, dict) and body.get("type") == "message":  # Claude on Vertex
+            return _CLAUDE_FORMAT.restore_body(body, restorer)
+        return restore_json(body, restorer, _NO_KEYS)
+
+    def stream_rewriter(self, restorer: Restorer) -> StreamRewriter:
+        return _EitherStream(restorer)
+
+    def error_body(self, status: int, kind: str, message: str) -> Json:
+        return {"error": {"code": status, "message": message,
+                          "status": _STATUS.get(status, "INTERNAL")}}
+
+
+class _EitherStream:
+    """Gemini chunks or Claude events: decided by the first event of the stream."""
+
+    def __init__(self, restorer: Restorer) -> None:
+        self._restorer = restorer
+        self._inner: StreamRewriter | None = None
+
+    def _pick(self, event: SSEEvent) -> StreamRewriter:
+        if self._inner is None:
+            claude = event.event is not None or '"type"' in (event.data or "")[:40]
+            self._inner = _CLAUDE_FORMAT.stream_rewriter(self._restorer) if claude \
+                else GeminiStream(self._restorer)
+        return self._inner
+
+    def on_event(self, event: SSEEvent) -> list[SSEEvent]:
+        return self._pick(event).on_event(event)
+
+    def finish(self) -> list[SSEEvent]:
+        return self._inner.finish() if self._inner else []
+
+    def error_event(self, message: str) -> SSEEvent:
+        if isinstance(self._inner, GeminiStream) or self._inner is None:
+            return SSEEvent(data=json.dumps({"error": {"code": 502, "message": message,
+                                                       "status": "UNAVAILABLE"}}))
+        return self._inner.error_event(message)
+
+
+class GeminiStream:
+    """Gemini `?alt=sse` chunks: restores the text parts of each candidate; text held back
+    goes out with the candidate's finishReason."""
+
+    def __init__(self, restorer: Restorer) -> None:
+        self._restorer = restorer
+        self._streams: dict[int, StreamRestorer] = {}
+        self._template: dict[str, Any] | None = None
+
+    def on_event(self, event: SSEEvent) -> list[SSEEvent]:
+        if event.data is None:
+            return [event]
+        try:
+            chunk = json.loads(event.data)
+        except ValueError:
+            event.data = self._restorer.restore(event.data)
+            return [event]
+        if not isinstance(chunk, dict) or not isinstance(chunk.get("candidates"), list):
+            event.data = json.dumps(restore_json(chunk, self._restorer, _NO_KEYS),
+                                    ensure_ascii=False)
+            return [event]
+        self._template = {k: v for k, v in chunk.items() if k != "candidates"}
+        for position, candidate in enumerate(chunk["candidates"]):
+            if isinstance(candidate, dict):
+                self._candidate(candidate.get("index", position), candidate)
+        event.data = json.dumps(chunk, ensure_ascii=False)
+        return [event]
+
+    def _candidate(self, index: int, candidate: dict[str, Any]) -> None:
+        content = candidate.setdefault("content", {"role": "model", "parts": []})
+        parts = content.setdefault("parts", [])
+        stream = self._streams.setdefault(index, self._restorer.stream())
+        for part in parts:
+            if isinstance(part, dict) and isinstance(part.get("text"), str):
+                part["text"] = stream.feed(part["text"])
+            elif isinstance(part, dict):
+                part.update(restore_json(part, self._restorer, _NO_KEYS))
+        if candidate.get("finishReason") and stream.holding:
+            parts.append({"text": stream.flush()})
+
+    def finish(self) -> list[SSEEvent]:
+        events = []
+        for index, stream in sorted(self._streams.items()):
+            if stream.holding:
+                chunk = copy.deepcopy(self._template or {})
+                chunk["candidates"] = [{"index": index, "content": {
+                    "role": "model", "parts": [{"text": stream.flush()}]}}]
+                events.append(SSEEvent(data=json.dumps(chunk, ensure_ascii=False)))
+        return events
+
+    def error_event(self, message: str) -> SSEEvent:
+        return SSEEvent(data=json.dumps({"error": {"code": 502, "message": message,
+                                                   "status": "UNAVAILABLE"}}))
