@@ -41,6 +41,7 @@ def create_app(settings: Settings, *, analyzer: Analyzer | None = None,
     app = web.Application(middlewares=[request_id])
     master = load_master_key(settings.state_dir)
     assert master is not None
+    routes = RouteTable.build(config, settings.policies)  # may read AWS credentials
     app[METRICS] = Metrics()
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
@@ -58,7 +59,6 @@ def create_app(settings: Settings, *, analyzer: Analyzer | None = None,
         app[AUDIT] = audit
         upstream = Upstream(config.timeouts, resolver, ssl_context)
         await upstream.start()
-        routes = RouteTable.build(config, settings.policies)
         app[GATEWAY] = Gateway(routes, active, upstream, audit, master, config,
                                app[METRICS])
         yield

@@ -99,6 +99,15 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _keys_new(args: argparse.Namespace) -> int:
+    from .callers import new_key
+
+    key, digest = new_key()
+    print(f"key (give it to the caller, it is not stored): {key}")
+    print(f"config (under the route's api_keys):          {digest}")
+    return 0
+
+
 def _policy_check(args: argparse.Namespace) -> int:
     failed = False
     for name in args.files:
@@ -135,6 +144,10 @@ def _parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--misses", action="store_true",
                             help="list each missed or leaked value and each phrase not kept")
     evaluation.set_defaults(run=_eval)
+    keys = sub.add_parser("keys", help="gateway-issued caller keys")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    keys_sub.add_parser("new", help="make a caller key and its config line").set_defaults(
+        run=_keys_new)
     policy = sub.add_parser("policy", help="work with policies")
     policy_sub = policy.add_subparsers(dest="policy_command", required=True)
     check = policy_sub.add_parser("check", help="validate policy files")

@@ -3,6 +3,7 @@
     GatewayError                 base: status, kind, message (never a value or a body)
     ├── ConfigError              startup: a broken config or policy (file, line, key)
     ├── BadRequest          400  malformed JSON or a body of the wrong shape
+    ├── Unauthorized        401  a route that needs a gateway key got none or a wrong one
     ├── Refused             403  a policy refusal or something the gateway cannot inspect
     ├── ClientTooSlow       408  the client did not send its body in time
     ├── PayloadTooLarge     413  body or decompressed body over the limit
@@ -41,6 +42,11 @@ class ConfigError(GatewayError):
 class BadRequest(GatewayError):
     status = 400
     kind = "bad_request"
+
+
+class Unauthorized(GatewayError):
+    status = 401
+    kind = "unauthorized"
 
 
 class Refused(GatewayError):

@@ -14,6 +14,7 @@ from yarl import URL
 
 from .audit import AuditRecord, AuditSink
 from .body import read_body
+from .callers import authenticate
 from .config import GatewayConfig
 from .detect.pool import Analyzer
 from .errors import ClientTooSlow, GatewayError, Refused, UpstreamFailed
@@ -23,7 +24,7 @@ from .inspection import inspect
 from .keys import derive, fingerprint
 from .metrics import Metrics
 from .reidentify import Restorer
-from .relay import pipe_bytes, relay_json, relay_stream
+from .relay import pipe_bytes, relay_eventstream, relay_json, relay_stream
 from .residency.enforce import enforce
 from .routes import Match, RouteTable
 from .tenant import tenant_of
@@ -96,6 +97,7 @@ class Gateway:
         record.upstream_region = route.region
         record.policy, record.policy_version = policy.name, policy.version
         record.policy_sha256 = route.policy.sha256
+        authenticate(route.config, request.headers)
         tenant = tenant_of(route.config, request.headers, self._master)
         record.tenant = fingerprint(self._master, "audit-tenant", tenant)
         endpoint = route.format.endpoint(method, match.subpath)
@@ -132,6 +134,8 @@ class Gateway:
         headers = upstream_request_headers(request.headers)
         if outbound.tokens is not None:
             headers["Content-Type"] = "application/json"
+        if route.signer is not None:
+            headers = await route.signer.sign(method, url, headers, outbound.body)
         async with self._upstream.request(method, url, headers, outbound.body) as upstream:
             record.upstream_status = upstream.status
             return await self._relay(request, route.format, upstream, outbound.tokens, record)
@@ -153,6 +157,10 @@ class Gateway:
         try:
             if content_type.startswith("text/event-stream"):
                 return await relay_stream(request, fmt, upstream, restorer, headers, record)
+            if content_type.startswith("application/vnd.amazon.eventstream") and \
+                    hasattr(fmt, "eventstream_rewriter"):
+                return await relay_eventstream(request, fmt.eventstream_rewriter(restorer),
+                                               upstream, headers, record)
             if "json" in content_type:
                 return await relay_json(fmt, upstream, restorer, headers,
                                         self._limits.max_response_bytes)
@@ -176,5 +184,6 @@ def _error(fmt: ApiFormat | None, status: int, kind: str, message: str, record: 
     else:  # no route matched: a neutral shape
         body = {"error": {"message": message, "type": "invalid_request_error",
                           "code": f"aliasgate_{kind}"}}
-    return web.json_response(body, status=status, headers={
-        "x-aliasgate-request-id": record.request_id, "x-aliasgate-error": kind})
+    headers = {"x-aliasgate-request-id": record.request_id, "x-aliasgate-error": kind,
+               **(fmt.error_headers(status) if fmt is not None else {})}
+    return web.json_response(body, status=status, headers=headers)

@@ -8,6 +8,7 @@ then an error event in the provider's stream shape, so its SDK raises.
 from __future__ import annotations
 
 import json
+from typing import Protocol
 
 import aiohttp
 from aiohttp import web
@@ -15,6 +16,8 @@ from multidict import CIMultiDict
 
 from .audit import AuditRecord
 from .errors import InternalFailure
+from .eventstream import Decoder as EventStreamDecoder
+from .eventstream import EventStreamError, Message
 from .formats.base import ApiFormat
 from .reidentify import Restorer
 from .sse import SSEDecoder, SSEError
@@ -60,6 +63,44 @@ async def relay_stream(request: web.Request, fmt: ApiFormat, upstream: aiohttp.C
     except ConnectionResetError:
         record.decision, record.reason = "client_closed", "the client closed the connection"
     return response
+
+
+async def relay_eventstream(request: web.Request, rewriter: EventStreamRewriter,
+                            upstream: aiohttp.ClientResponse, headers: CIMultiDict[str],
+                            record: AuditRecord) -> web.StreamResponse:
+    """The same as relay_stream, for AWS event-stream framing (Bedrock)."""
+    response = web.StreamResponse(status=upstream.status, headers=headers)
+    await response.prepare(request)
+    decoder = EventStreamDecoder()
+    try:
+        try:
+            async for chunk in upstream.content.iter_any():
+                out = [m for message in decoder.feed(chunk) for m in rewriter.on_message(message)]
+                if out:
+                    await response.write(b"".join(m.encode() for m in out))
+            if decoder.pending:
+                raise EventStreamError("the stream ended inside a message")
+            tail = rewriter.finish()
+            if tail:
+                await response.write(b"".join(m.encode() for m in tail))
+        except ConnectionResetError:
+            raise
+        except (aiohttp.ClientError, TimeoutError, EventStreamError):
+            record.decision, record.reason = "failed", STREAM_BROKE
+            tail = [*rewriter.finish(), rewriter.error_message(STREAM_BROKE)]
+            await response.write(b"".join(m.encode() for m in tail))
+        await response.write_eof()
+    except ConnectionResetError:
+        record.decision, record.reason = "client_closed", "the client closed the connection"
+    return response
+
+
+class EventStreamRewriter(Protocol):
+    def on_message(self, message: Message) -> list[Message]: ...
+
+    def finish(self) -> list[Message]: ...
+
+    def error_message(self, text: str) -> Message: ...
 
 
 async def pipe_bytes(request: web.Request, upstream: aiohttp.ClientResponse,

@@ -12,6 +12,7 @@ from .errors import BadRequest, Refused
 from .formats import get_format
 from .formats.base import ApiFormat
 from .policy import LoadedPolicy
+from .signing import SigV4Signer
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,7 @@ class Route:
     format: ApiFormat
     policy: LoadedPolicy
     region: str              # from the route's declaration or the endpoint catalogue
+    signer: SigV4Signer | None = None  # routes that sign with the gateway's credentials
 
 
 @dataclass(frozen=True)
@@ -53,8 +55,9 @@ class RouteTable:
         for route in config.routes:
             region = route_region(route, config)
             assert region is not None, "load_settings refuses routes without a region"
+            signer = SigV4Signer(region) if route.format == "bedrock" else None
             routes.append(Route(route, get_format(route.format), policies[route.policy],
-                                region))
+                                region, signer))
         return cls(routes)
 
     def match(self, path: str, raw_path: str) -> Match | None:

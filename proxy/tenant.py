@@ -12,7 +12,8 @@ from .config import RouteConfig
 from .errors import Refused
 from .keys import fingerprint
 
-_CREDENTIAL_HEADERS = ("Authorization", "x-api-key", "api-key")
+# The gateway key first: a Bedrock client's own Authorization is a per-request signature.
+_CREDENTIAL_HEADERS = ("x-aliasgate-key", "Authorization", "x-api-key", "api-key")
 
 
 def tenant_of(route: RouteConfig, headers: CIMultiDictProxy[str], master: bytes) -> str:

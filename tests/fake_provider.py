@@ -15,6 +15,7 @@ one-character deltas. The request's `model` picks a misbehaviour:
 from __future__ import annotations
 
 import asyncio
+import base64
 import gzip
 import json
 import ssl
@@ -25,6 +26,7 @@ from typing import Any
 from aiohttp import web
 from multidict import CIMultiDict
 
+from proxy import eventstream
 from proxy.server import start_site
 
 
@@ -231,6 +233,77 @@ class _Handlers:
                                             "finishReason": "STOP"}]}))
         return await self._stream(request, events)
 
+    # --- Bedrock --------------------------------------------------------------------------
+    async def bedrock(self, request: web.Request) -> web.StreamResponse:
+        body = (await self.record(request)).json
+        model, action = request.match_info["model"], request.match_info["action"]
+        if action.startswith("invoke"):
+            prompt = _last_user_text(body["messages"])
+            if action == "invoke":
+                return web.json_response({
+                    "id": "msg_1", "type": "message", "role": "assistant", "model": model,
+                    "content": [{"type": "text", "text": f"Echo: {prompt}"}],
+                    "stop_reason": "end_turn", "usage": {"input_tokens": 1,
+                                                         "output_tokens": 1}})
+            inner = [{"type": "message_start", "message": {
+                "id": "msg_1", "type": "message", "role": "assistant", "content": [],
+                "model": model, "stop_reason": None, "stop_sequence": None,
+                "usage": {"input_tokens": 1, "output_tokens": 1}}},
+                     {"type": "content_block_start", "index": 0,
+                      "content_block": {"type": "text", "text": ""}}]
+            inner += [{"type": "content_block_delta", "index": 0,
+                       "delta": {"type": "text_delta", "text": ch}} for ch in f"Echo: {prompt}"]
+            inner += [{"type": "content_block_stop", "index": 0},
+                      {"type": "message_delta", "delta": {"stop_reason": "end_turn"},
+                       "usage": {"output_tokens": 1}}, {"type": "message_stop"}]
+            frames = [eventstream.event("chunk", json.dumps({"bytes": base64.b64encode(
+                json.dumps(e).encode()).decode()}).encode()).encode() for e in inner]
+            return await self._frames(request, frames)
+        prompt = "".join(c.get("text", "") for c in body["messages"][-1]["content"])
+        reply = f"Echo: {prompt}"
+        tool = model.endswith("tool")
+        if action == "converse":
+            block: dict[str, Any] = {"toolUse": {"toolUseId": "t1", "name": "send",
+                                                 "input": {"to": prompt}}} if tool \
+                else {"text": reply}
+            return web.json_response({"output": {"message": {"role": "assistant",
+                                                              "content": [block]}},
+                                      "stopReason": "tool_use" if tool else "end_turn",
+                                      "usage": {"inputTokens": 1, "outputTokens": 1,
+                                                "totalTokens": 2}, "metrics": {"latencyMs": 1}})
+        events: list[tuple[str, dict[str, Any]]] = [("messageStart", {"role": "assistant"})]
+        if tool:
+            events.append(("contentBlockStart", {"contentBlockIndex": 0, "start": {
+                "toolUse": {"toolUseId": "t1", "name": "send"}}}))
+            events += [("contentBlockDelta", {"contentBlockIndex": 0, "delta": {
+                "toolUse": {"input": ch}}}) for ch in json.dumps({"to": prompt})]
+        else:
+            events += [("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": ch}})
+                       for ch in reply]
+        events += [("contentBlockStop", {"contentBlockIndex": 0}),
+                   ("messageStop", {"stopReason": "tool_use" if tool else "end_turn"}),
+                   ("metadata", {"usage": {"inputTokens": 1, "outputTokens": 1,
+                                           "totalTokens": 2}, "metrics": {"latencyMs": 1}})]
+        frames = [eventstream.event(kind, json.dumps(data).encode()).encode()
+                  for kind, data in events]
+        return await self._frames(request, frames, die_after=5 if "die" in model else None)
+
+    async def _frames(self, request: web.Request, frames: list[bytes],
+                      die_after: int | None = None) -> web.StreamResponse:
+        response = web.StreamResponse(headers={
+            "Content-Type": "application/vnd.amazon.eventstream"})
+        await response.prepare(request)
+        for i, frame in enumerate(frames):
+            if die_after is not None and i == die_after:
+                assert request.transport is not None
+                request.transport.close()
+                return response
+            # cut every frame in two, so messages arrive split across reads
+            await response.write(frame[:7])
+            await response.write(frame[7:])
+        await response.write_eof()
+        return response
+
     async def anything(self, request: web.Request) -> web.Response:
         await self.record(request)
         return web.json_response({"ok": True})
@@ -248,6 +321,7 @@ async def start_fake_provider(ssl_context: ssl.SSLContext | None = None
     app.router.add_get("/v1/models", handlers.models)
     app.router.add_post("/v1/messages", handlers.messages)
     app.router.add_post("/v1/projects/{rest:.*}", handlers.vertex)
+    app.router.add_post("/model/{model}/{action}", handlers.bedrock)
     app.router.add_route("*", "/{tail:.*}", handlers.anything)
     runner, port = await start_site(app, "127.0.0.1", 0, ssl_context)
     provider.url = f"{'https' if ssl_context else 'http'}://127.0.0.1:{port}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .anthropic import AnthropicFormat
 from .azure import AzureFormat
 from .base import ApiFormat
+from .bedrock import BedrockFormat
 from .openai import OpenAIFormat
 from .vertex import VertexFormat
 
@@ -13,6 +14,7 @@ REGISTRY: dict[str, ApiFormat] = {
     "anthropic": AnthropicFormat(),
     "azure": AzureFormat(),
     "vertex": VertexFormat(),
+    "bedrock": BedrockFormat(),
 }
 
 

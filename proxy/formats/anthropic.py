@@ -71,6 +71,9 @@ class AnthropicFormat:
     def stream_rewriter(self, restorer: Restorer) -> AnthropicStream:
         return AnthropicStream(restorer)
 
+    def error_headers(self, status: int) -> dict[str, str]:
+        return {}
+
     def error_body(self, status: int, kind: str, message: str) -> Json:
         error_type = _ERROR_TYPES.get(status, "api_error")
         return {"type": "error", "error": {"type": error_type, "message": message}}

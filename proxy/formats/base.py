@@ -98,6 +98,8 @@ class ApiFormat(Protocol):
 
     def error_body(self, status: int, kind: str, message: str) -> Json: ...
 
+    def error_headers(self, status: int) -> dict[str, str]: ...
+
 
 def require(body: Json, key: str, kind: type, where: str = "") -> Any:
     value = body.get(key) if isinstance(body, dict) else None

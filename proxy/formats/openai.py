@@ -72,6 +72,9 @@ class OpenAIFormat:
     def stream_rewriter(self, restorer: Restorer) -> OpenAIStream:
         return OpenAIStream(restorer)
 
+    def error_headers(self, status: int) -> dict[str, str]:
+        return {}
+
     def error_body(self, status: int, kind: str, message: str) -> Json:
         error_type = _ERROR_TYPES.get(status, "server_error")
         return {"error": {"message": message, "type": error_type, "param": None,

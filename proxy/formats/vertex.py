@@ -76,6 +76,9 @@ class VertexFormat:
     def stream_rewriter(self, restorer: Restorer) -> StreamRewriter:
         return _EitherStream(restorer)
 
+    def error_headers(self, status: int) -> dict[str, str]:
+        return {}
+
     def error_body(self, status: int, kind: str, message: str) -> Json:
         return {"error": {"code": status, "message": message,
                           "status": _STATUS.get(status, "INTERNAL")}}
