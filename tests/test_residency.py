@@ -109,3 +109,19 @@ async def test_azure_undeclared_deployment_is_refused(azure: Gateway, regional: 
     assert regional.provider.received == []
     record = (await azure.audit_after(1))[-1]
     assert record["decision"] == "refused" and "residency" in record["reason"]
+
+
+async def test_azure_streaming_and_v1_paths(azure: Gateway, regional: Regional) -> None:
+    stream = await azure_client(azure).chat.completions.create(
+        model="gpt-4o-eu", stream=True,
+        messages=[{"role": "user", "content": "Mail jane.doe@example.com"}])
+    text = "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
+    assert text == "Echo: Mail jane.doe@example.com"
+    v1 = openai.AsyncOpenAI(base_url=f"{azure.url}/azure/openai/v1", api_key="az-key",
+                            max_retries=0)
+    reply = await v1.chat.completions.create(
+        model="gpt-4o-eu", messages=[{"role": "user", "content": "I am Jane Doe."}])
+    assert reply.choices[0].message.content == "Echo: I am Jane Doe."
+    assert [r.path for r in regional.provider.received] == [
+        "/openai/deployments/gpt-4o-eu/chat/completions", "/openai/v1/chat/completions"]
+    assert "Jane" not in regional.provider.all_text()
