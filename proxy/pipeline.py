@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from yarl import URL
 
 from .audit import AuditRecord, AuditSink
 from .body import read_body
+from .callers import PREFIX as KEY_PREFIX
 from .callers import authenticate
 from .config import GatewayConfig
 from .detect.pool import Analyzer
@@ -119,6 +121,9 @@ class Gateway:
             if not policy.allows_passthrough(method, match.subpath):
                 raise Refused(f"aliasgate cannot inspect {method} requests to this path, and "
                               "the route's policy does not list it as passthrough")
+            if route.signer is not None:
+                raise Refused("aliasgate never signs a request it did not inspect")
+            check_placement(_json_or_none(body))  # a `model` in the body still counts
             outbound, record.decision = Outbound(body or None, None), "passthrough"
         elif endpoint.inspect:
             tokens = TokenMap(derive(self._master, "tokens", tenant))
@@ -132,6 +137,8 @@ class Gateway:
                 raise Refused(f"aliasgate does not forward a body on {method} {endpoint.name}")
             outbound, record.decision = Outbound(None, None), "forwarded"
         headers = upstream_request_headers(request.headers)
+        if request.headers.get("Authorization", "").startswith("Bearer " + KEY_PREFIX):
+            headers.popall("Authorization", None)  # it carried the gateway key
         if outbound.tokens is not None:
             headers["Content-Type"] = "application/json"
         if route.signer is not None:
@@ -168,6 +175,13 @@ class Gateway:
         finally:
             record.tokens_restored = restorer.stats.restored
             record.tokens_unknown = restorer.stats.unknown
+
+
+def _json_or_none(body: bytes) -> object:
+    try:
+        return json.loads(body) if body else None
+    except (ValueError, UnicodeDecodeError):
+        return None
 
 
 def _decision_for(exc: GatewayError) -> str:

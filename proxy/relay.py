@@ -8,6 +8,7 @@ then an error event in the provider's stream shape, so its SDK raises.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Protocol
 
 import aiohttp
@@ -23,6 +24,7 @@ from .reidentify import Restorer
 from .sse import SSEDecoder, SSEError
 
 STREAM_BROKE = "the provider's stream broke off"
+log = logging.getLogger("aliasgate")
 
 
 async def relay_json(fmt: ApiFormat, upstream: aiohttp.ClientResponse, restorer: Restorer,
@@ -56,8 +58,8 @@ async def relay_stream(request: web.Request, fmt: ApiFormat, upstream: aiohttp.C
             await _write(response, rewriter.finish())
         except ConnectionResetError:
             raise  # the client went away (aiohttp's ClientConnectionResetError included)
-        except (aiohttp.ClientError, TimeoutError, SSEError):
-            record.decision, record.reason = "failed", STREAM_BROKE
+        except Exception as exc:  # the answer has begun: end it with an error event
+            _broke(record, exc)
             await _write(response, [*rewriter.finish(), rewriter.error_event(STREAM_BROKE)])
         await response.write_eof()
     except ConnectionResetError:
@@ -85,8 +87,8 @@ async def relay_eventstream(request: web.Request, rewriter: EventStreamRewriter,
                 await response.write(b"".join(m.encode() for m in tail))
         except ConnectionResetError:
             raise
-        except (aiohttp.ClientError, TimeoutError, EventStreamError):
-            record.decision, record.reason = "failed", STREAM_BROKE
+        except Exception as exc:  # the answer has begun: end it with an exception frame
+            _broke(record, exc)
             tail = [*rewriter.finish(), rewriter.error_message(STREAM_BROKE)]
             await response.write(b"".join(m.encode() for m in tail))
         await response.write_eof()
@@ -123,6 +125,14 @@ async def pipe_bytes(request: web.Request, upstream: aiohttp.ClientResponse,
     except ConnectionResetError:
         record.decision, record.reason = "client_closed", "the client closed the connection"
     return response
+
+
+def _broke(record: AuditRecord, exc: Exception) -> None:
+    expected = (aiohttp.ClientError, TimeoutError, SSEError, EventStreamError)
+    if not isinstance(exc, expected):
+        log.error("request %s: relaying the answer failed: %s", record.request_id,
+                  exc.__class__.__name__)
+    record.decision, record.reason = "failed", STREAM_BROKE
 
 
 async def _write(response: web.StreamResponse, events: list) -> None:  # type: ignore[type-arg]

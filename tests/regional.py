@@ -69,9 +69,10 @@ EU_POLICY = {"name": "eu", "version": 1, "entities": {"PERSON": "tokenize",
 
 
 def write_regional_config(folder: Path, routes: list[dict[str, Any]],
-                          **extra: Any) -> Path:
+                          passthrough: tuple[str, ...] = (), **extra: Any) -> Path:
     (folder / "policies").mkdir(exist_ok=True)
-    (folder / "policies" / "eu.yaml").write_text(yaml.safe_dump(EU_POLICY))
+    policy = {**EU_POLICY, "passthrough": list(passthrough)}
+    (folder / "policies" / "eu.yaml").write_text(yaml.safe_dump(policy))
     config = {"state_dir": "state", "policies_dir": "policies", "routes": routes,
               "timeouts": {"connect": 2, "read": 10}, **extra}
     path = folder / "gateway.yaml"
@@ -81,8 +82,9 @@ def write_regional_config(folder: Path, routes: list[dict[str, Any]],
 
 async def start_regional_gateway(folder: Path, regional: Regional,
                                  analyzer: WorkerPoolAnalyzer, routes: list[dict[str, Any]],
-                                 **extra: Any) -> tuple[Gateway, Any]:
-    config = write_regional_config(folder, routes, **extra)
+                                 passthrough: tuple[str, ...] = (), **extra: Any
+                                 ) -> tuple[Gateway, Any]:
+    config = write_regional_config(folder, routes, passthrough, **extra)
     settings, app = await build_app(config, analyzer, resolver=regional.resolver,
                                     ssl_context=regional.client_ssl)
     runner, port = await start_site(app, "127.0.0.1", 0)

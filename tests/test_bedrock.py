@@ -175,3 +175,29 @@ async def test_a_cut_stream_raises_in_the_client(bedrock: Gateway) -> None:
 
     with pytest.raises(EventStreamError, match="broke off"):
         await asyncio.to_thread(run)
+
+
+async def test_unknown_geographies_and_passthrough_are_refused(
+        tmp_path: Path, regional: Regional, analyzer: WorkerPoolAnalyzer,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAGATEWAYTEST")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "gateway-secret")
+    route = {"name": "bedrock-eu", "path": "/bedrock", "format": "bedrock",
+             "upstream": f"https://{HOST}", "api_keys": [hash_key(KEY)], "policy": "eu"}
+    gateway, runner = await start_regional_gateway(
+        tmp_path, regional, analyzer, [route], passthrough=("POST /model/*/async-invoke",))
+    try:
+        client = boto_client(gateway)
+        with pytest.raises(ClientError, match="unknown model ID prefix 'uk'"):
+            await asyncio.to_thread(client.converse, modelId="uk.anthropic.claude-x",
+                                    messages=[{"role": "user", "content": [{"text": "hi"}]}])
+        import aiohttp
+
+        async with aiohttp.ClientSession() as session, session.post(
+                f"{gateway.url}/bedrock/model/{EU_MODEL}/async-invoke", json={},
+                headers={"x-aliasgate-key": KEY}) as resp:
+            assert resp.status == 403
+            assert "never signs a request it did not inspect" in (await resp.json())["message"]
+        assert regional.provider.received == []
+    finally:
+        await runner.cleanup()

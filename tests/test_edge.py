@@ -395,3 +395,21 @@ async def test_message_name_stays_a_valid_openai_identifier(gateway: Gateway) ->
     assert status == 200
     sent = gateway.provider.received[0].json["messages"][0]
     assert re.fullmatch(r"[A-Za-z0-9_-]+", sent["name"]) and "Jane" not in sent["name"]
+
+
+async def test_a_gateway_key_sent_as_bearer_is_not_forwarded(start_gateway: GatewayFactory
+                                                              ) -> None:
+    from proxy.callers import hash_key
+
+    gw = await start_gateway(api_keys=[hash_key("agk_secret")])
+    status, _, _ = await post(gw, CHAT, json_body=chat_body("hi"),
+                              headers={"Authorization": "Bearer agk_secret"})
+    assert status == 200
+    assert "Authorization" not in gw.provider.received[0].headers
+    status, _, _ = await post(gw, CHAT, json_body=chat_body("hi"),
+                              headers={"x-aliasgate-key": "agk_secret",
+                                       "Authorization": "Bearer sk-provider"})
+    assert status == 200
+    assert gw.provider.received[1].headers["Authorization"] == "Bearer sk-provider"
+    status, body, _ = await post(gw, CHAT, json_body=chat_body("hi"))
+    assert status == 401 and openai_error(body) == "aliasgate_unauthorized"

@@ -125,3 +125,40 @@ async def test_azure_streaming_and_v1_paths(azure: Gateway, regional: Regional) 
     assert [r.path for r in regional.provider.received] == [
         "/openai/deployments/gpt-4o-eu/chat/completions", "/openai/v1/chat/completions"]
     assert "Jane" not in regional.provider.all_text()
+
+
+@pytest.mark.parametrize(("route", "problem"), [
+    ({"name": "r", "path": "/o", "format": "openai", "upstream": "https://api.openai.com",
+      "region": "eu-central-1", "policy": "eu"}, "declares region 'eu-central-1'"),
+    ({"name": "r", "path": "/b", "format": "bedrock", "upstream": "https://llm.eu.example",
+      "region": "eu-central-1", "api_keys": ["sha256:" + "0" * 64], "policy": "eu"},
+     "must be bedrock-runtime"),
+])
+def test_config_cannot_override_the_catalogue(tmp_path: Path, route: dict[str, Any],
+                                              problem: str) -> None:
+    with pytest.raises(ConfigError, match=problem):
+        load_settings(write_regional_config(tmp_path, [route]))
+
+
+def test_config_cannot_remap_known_regions_or_hosts(tmp_path: Path) -> None:
+    route = {"name": "o", "path": "/o", "format": "openai",
+             "upstream": "https://api.openai.com", "policy": "eu"}
+    with pytest.raises(ConfigError, match="cannot remap regions it already knows: us-east-1"):
+        load_settings(write_regional_config(tmp_path, [route], regions={"us-east-1": "eu"}))
+    with pytest.raises(ConfigError, match="'us', which policy 'eu' does not allow"):
+        load_settings(write_regional_config(tmp_path, [route],
+                                            catalogue=[{"host": "*", "region": "eu"}]))
+
+
+async def test_azure_passthrough_still_checks_the_model(tmp_path: Path, regional: Regional,
+                                                        analyzer: WorkerPoolAnalyzer) -> None:
+    gateway, runner = await start_regional_gateway(
+        tmp_path, regional, analyzer, [AZURE_EU], passthrough=("POST /openai/v1/responses",))
+    try:
+        client = openai.AsyncOpenAI(base_url=f"{gateway.url}/azure/openai/v1", api_key="k",
+                                    max_retries=0)
+        with pytest.raises(openai.PermissionDeniedError, match="deployment 'gpt-us'"):
+            await client.responses.create(model="gpt-us", input="hi")
+        assert regional.provider.received == []
+    finally:
+        await runner.cleanup()

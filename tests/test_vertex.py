@@ -113,3 +113,47 @@ async def test_claude_on_vertex_with_the_official_client(vertex: Gateway,
     seen = regional.provider.received[0]
     assert "/locations/europe-west4/publishers/anthropic/models/claude-sonnet-4" in seen.path
     assert "Jane" not in seen.text
+
+
+async def test_passthrough_paths_keep_their_location_checked(
+        tmp_path: Path, regional: Regional, analyzer: WorkerPoolAnalyzer) -> None:
+    gateway, runner = await start_regional_gateway(tmp_path, regional, analyzer, ROUTES,
+                                                   passthrough=("POST /v1/projects/*",))
+    try:
+        path = "/v1/projects/acme/locations/us-central1/endpoints/openapi/chat/completions"
+        status, text = await call(gateway, "/vertex-global" + path, {"model": "x"})
+        assert status == 403 and "'us-central1' is not allowed" in text
+        status, text = await call(gateway, "/vertex-global/v1/projects/acme/cachedContents",
+                                  {})
+        assert status == 403 and "must name its locations" in text
+        assert regional.provider.received == []
+    finally:
+        await runner.cleanup()
+
+
+def test_gemini_stream_keeps_thoughts_text_and_calls_apart() -> None:
+    from proxy.formats.vertex import GeminiStream
+    from proxy.reidentify import Restorer
+    from proxy.sse import SSEEvent
+    from proxy.tokens import TokenMap
+
+    tokens = TokenMap(b"g" * 32)
+    token = tokens.token_for("PERSON", "Jane Doe")
+    stream = GeminiStream(Restorer(tokens))
+    chunks = [[{"text": f"thinking about {token[:6]}", "thought": True}],
+              [{"text": "Answer: "}, {"functionCall": {"name": "f", "args": {"to": token}}}],
+              [{"text": token[6:], "thought": True}]]
+    parts = []
+    for chunk_parts in chunks:
+        event = SSEEvent(data=json.dumps({"candidates": [{"index": 0, "content": {
+            "role": "model", "parts": chunk_parts}}]}))
+        for out in stream.on_event(event):
+            parts += json.loads(out.data or "{}")["candidates"][0]["content"]["parts"]
+    for out in stream.finish():
+        parts += json.loads(out.data or "{}")["candidates"][0]["content"]["parts"]
+    thought = "".join(p["text"] for p in parts if p.get("thought"))
+    answer = "".join(p.get("text", "") for p in parts if not p.get("thought"))
+    assert thought == "thinking about Jane Doe"
+    assert answer == "Answer: "
+    call_part = next(p for p in parts if "functionCall" in p)
+    assert call_part["functionCall"]["args"] == {"to": "Jane Doe"}

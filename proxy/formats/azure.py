@@ -40,8 +40,7 @@ class AzureFormat(OpenAIFormat):
         return super().endpoint(method, openai_path) if openai_path else None
 
     def placement(self, subpath: str, body: Json | None) -> Placement:
-        deployment, openai_path = _as_openai(subpath)
-        if deployment is None and openai_path and openai_path != "/v1/models" and \
-                isinstance(body, dict) and isinstance(body.get("model"), str):
-            deployment = body["model"]
+        deployment, _ = _as_openai(subpath)
+        if deployment is None and isinstance(body, dict) and isinstance(body.get("model"), str):
+            deployment = body["model"]  # /openai/v1/... and any passthrough body
         return Placement(deployment=deployment)

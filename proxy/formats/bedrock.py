@@ -16,7 +16,8 @@ import json
 import re
 from typing import Any
 
-from ..eventstream import STRING, Header, Message, event
+from ..errors import Refused
+from ..eventstream import STRING, EventStreamError, Header, Message, event
 from ..reidentify import Restorer, StreamRestorer
 from ..sse import SSEEvent
 from .anthropic import AnthropicFormat, AnthropicStream
@@ -27,6 +28,10 @@ _PATH = re.compile(r"^/model/([^/]+)/(converse|converse-stream|invoke|"
                    r"invoke-with-response-stream)$")
 _GEOGRAPHY = {"eu": "eu", "us": "us", "apac": "apac", "global": "global", "us-gov": "us",
               "jp": "apac", "au": "apac", "ca": "ca"}
+# Model providers on Bedrock: a model ID that starts with one of these runs in the
+# endpoint's own region; any other first segment is taken for a geography.
+_VENDORS = frozenset({"anthropic", "amazon", "meta", "mistral", "cohere", "ai21", "deepseek",
+                      "openai", "qwen", "writer", "stability", "twelvelabs", "luma"})
 _RULES = WalkRules(
     identifier_keys=frozenset({"role", "toolUseId", "name", "format", "type", "status",
                                "stopReason", "modelId"}),
@@ -39,7 +44,7 @@ _RULES = WalkRules(
 )
 _NO_KEYS: frozenset[str] = frozenset()
 _ANTHROPIC = AnthropicFormat()
-_ERRORS = {400: "ValidationException", 401: "AccessDeniedException",
+_ERRORS = {400: "ValidationException", 401: "AccessDeniedException", 408: "ValidationException",
            403: "AccessDeniedException", 404: "ResourceNotFoundException",
            413: "ValidationException", 415: "ValidationException", 422: "ValidationException",
            502: "ServiceUnavailableException", 503: "ServiceUnavailableException",
@@ -64,7 +69,11 @@ class BedrockFormat:
         if match is None:
             return Placement()
         prefix = match.group(1).split(".", 1)[0].lower()
-        return Placement(location=_GEOGRAPHY.get(prefix))
+        if prefix in _GEOGRAPHY:
+            return Placement(location=_GEOGRAPHY[prefix])
+        if prefix not in _VENDORS:  # an unknown geography must not pass as "no profile"
+            raise Refused(f"residency: unknown model ID prefix {prefix!r}")
+        return Placement()
 
     def extract(self, endpoint: Endpoint, body: Json) -> Extraction:
         if endpoint.name.startswith("bedrock.invoke"):
@@ -99,14 +108,19 @@ class BedrockStream:
         self._restorer = restorer
         self._blocks: dict[int, tuple[str, StreamRestorer]] = {}
         self._anthropic = AnthropicStream(restorer)
+        self._chunk_headers: list[Header] = []
 
     def on_message(self, message: Message) -> list[Message]:
         kind = message.header(":event-type")
+        if message.header(":message-type") != "event":  # an exception: flush, then pass it
+            return [*self._flush_all(), message]
         try:
-            payload = json.loads(message.payload) if message.payload else {}
+            payload = json.loads(message.payload) if message.payload else None
         except ValueError:
             return [message]
-        if kind == "chunk" and isinstance(payload, dict) and "bytes" in payload:
+        if not isinstance(payload, dict):
+            return [message]
+        if kind == "chunk" and "bytes" in payload:
             return self._chunk(message, payload)
         before: list[Message] = []
         if kind == "contentBlockDelta" and isinstance(payload.get("delta"), dict):
@@ -153,7 +167,11 @@ class BedrockStream:
 
     def _chunk(self, message: Message, payload: dict[str, Any]) -> list[Message]:
         """An Anthropic stream event, base64 inside a `chunk`: rewrite it as SSE data."""
-        inner = base64.b64decode(payload["bytes"])
+        try:
+            inner = base64.b64decode(payload["bytes"], validate=True)
+        except (ValueError, TypeError) as exc:
+            raise EventStreamError("a chunk holds no valid base64") from exc
+        self._chunk_headers = list(message.headers)
         out = []
         for rewritten in self._anthropic.on_event(SSEEvent(data=inner.decode())):
             data = {**payload, "bytes": base64.b64encode((rewritten.data or "").encode())
@@ -163,7 +181,9 @@ class BedrockStream:
         return out
 
     def finish(self) -> list[Message]:
-        return self._flush_all()
+        tail = [Message(list(self._chunk_headers), json.dumps({"bytes": base64.b64encode(
+            (e.data or "").encode()).decode()}).encode()) for e in self._anthropic.finish()]
+        return [*self._flush_all(), *tail]
 
     def error_message(self, text: str) -> Message:
         return Message([Header(":exception-type", STRING, b"serviceUnavailableException"),

@@ -23,6 +23,7 @@ from .extraction import Extraction, WalkRules
 
 _PATH = re.compile(r"^/v1(?:beta1)?/projects/[^/]+/locations/([^/]+)/publishers/"
                    r"(google|anthropic)/models/[^/:]+:([A-Za-z]+)$")
+_LOCATION = re.compile(r"/locations/([^/:]+)")
 _GEMINI = {"generateContent": "gemini.generateContent",
            "streamGenerateContent": "gemini.streamGenerateContent",
            "countTokens": "gemini.countTokens"}
@@ -58,7 +59,9 @@ class VertexFormat:
         return Endpoint(name, inspect=True) if name else None
 
     def placement(self, subpath: str, body: Json | None) -> Placement:
-        match = _PATH.match(subpath)
+        """The `locations/{region}` of any Vertex path; a path without one is refused on
+        the global host (see residency/enforce.py)."""
+        match = _LOCATION.search(subpath)
         return Placement(location=match.group(1)) if match else Placement()
 
     def extract(self, endpoint: Endpoint, body: Json) -> Extraction:
@@ -117,7 +120,7 @@ class GeminiStream:
 
     def __init__(self, restorer: Restorer) -> None:
         self._restorer = restorer
-        self._streams: dict[int, StreamRestorer] = {}
+        self._streams: dict[tuple[int, str], StreamRestorer] = {}
         self._template: dict[str, Any] | None = None
 
     def on_event(self, event: SSEEvent) -> list[SSEEvent]:
@@ -140,24 +143,43 @@ class GeminiStream:
         return [event]
 
     def _candidate(self, index: int, candidate: dict[str, Any]) -> None:
+        """Text and thought parts each keep their own held-back text; it goes out before
+        any other part (a functionCall) and at the candidate's finishReason."""
         content = candidate.setdefault("content", {"role": "model", "parts": []})
-        parts = content.setdefault("parts", [])
-        stream = self._streams.setdefault(index, self._restorer.stream())
-        for part in parts:
+        out: list[Any] = []
+        for part in content.get("parts") or []:
             if isinstance(part, dict) and isinstance(part.get("text"), str):
-                part["text"] = stream.feed(part["text"])
-            elif isinstance(part, dict):
-                part.update(restore_json(part, self._restorer, _NO_KEYS))
-        if candidate.get("finishReason") and stream.holding:
-            parts.append({"text": stream.flush()})
+                kind = "thought" if part.get("thought") else "text"
+                part["text"] = self._stream(index, kind).feed(part["text"])
+                out.append(part)
+            else:
+                out += self._flush(index)
+                out.append(restore_json(part, self._restorer, _NO_KEYS))
+        if candidate.get("finishReason"):
+            out += self._flush(index)
+        content["parts"] = out
+
+    def _stream(self, index: int, kind: str) -> StreamRestorer:
+        return self._streams.setdefault((index, kind), self._restorer.stream())
+
+    def _flush(self, index: int) -> list[dict[str, Any]]:
+        parts = []
+        for (candidate, kind), stream in self._streams.items():
+            if candidate == index and stream.holding:
+                part: dict[str, Any] = {"text": stream.flush()}
+                if kind == "thought":
+                    part["thought"] = True
+                parts.append(part)
+        return parts
 
     def finish(self) -> list[SSEEvent]:
         events = []
-        for index, stream in sorted(self._streams.items()):
-            if stream.holding:
+        for index in sorted({candidate for candidate, _ in self._streams}):
+            parts = self._flush(index)
+            if parts:
                 chunk = copy.deepcopy(self._template or {})
-                chunk["candidates"] = [{"index": index, "content": {
-                    "role": "model", "parts": [{"text": stream.flush()}]}}]
+                chunk["candidates"] = [{"index": index, "content": {"role": "model",
+                                                                    "parts": parts}}]
                 events.append(SSEEvent(data=json.dumps(chunk, ensure_ascii=False)))
         return events
 

@@ -25,14 +25,22 @@ _PATTERNS = (
 
 
 def region_of_host(host: str, extra: Iterable[tuple[str, str]] = ()) -> str | None:
-    """The region of an upstream host; `extra` (glob, region) pairs from the config come
-    first. None when the catalogue does not know it (Azure, self-hosted)."""
+    """The region of an upstream host: the built-in catalogue, then the config's (glob,
+    region) pairs. None when neither knows it (Azure, self-hosted)."""
     host = host.lower().rstrip(".")
     if host == "localhost" or host.startswith("127.") or host in ("::1", "[::1]"):
         return "local"
+    known = builtin_region(host)
+    if known is not None:
+        return known  # the config extends the catalogue; it never overrides it
     for pattern, region in extra:
         if fnmatch.fnmatchcase(host, pattern.lower()):
             return region
+    return None
+
+
+def builtin_region(host: str) -> str | None:
+    host = host.lower().rstrip(".")
     if host in _EXACT:
         return _EXACT[host]
     for pattern_re in _PATTERNS:

@@ -22,6 +22,9 @@ def enforce(placement: Placement, route: RouteConfig, route_region: str, policy:
                       "declares")
     location = placement.location
     if location is None:
+        if route.format == "vertex" and route_region == "global":
+            raise Refused("residency: a request to the global Vertex host must name its "
+                          "locations/{region} in the path")
         return
     if route.format == "vertex" and route_region not in FAMILIES and \
             location.lower() != route_region.lower():
