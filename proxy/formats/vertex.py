@@ -143,8 +143,8 @@ class GeminiStream:
         return [event]
 
     def _candidate(self, index: int, candidate: dict[str, Any]) -> None:
-        """Text and thought parts each keep their own held-back text; it goes out before
-        any other part (a functionCall) and at the candidate's finishReason."""
+        """Text and thought parts each keep their own held-back text. Answer text goes out
+        before any other part (a functionCall); everything at the finishReason."""
         content = candidate.setdefault("content", {"role": "model", "parts": []})
         out: list[Any] = []
         for part in content.get("parts") or []:
@@ -152,8 +152,8 @@ class GeminiStream:
                 kind = "thought" if part.get("thought") else "text"
                 part["text"] = self._stream(index, kind).feed(part["text"])
                 out.append(part)
-            else:
-                out += self._flush(index)
+            else:  # answer text held so far goes out before the call, in order
+                out += self._flush(index, kinds=("text",))
                 out.append(restore_json(part, self._restorer, _NO_KEYS))
         if candidate.get("finishReason"):
             out += self._flush(index)
@@ -162,10 +162,11 @@ class GeminiStream:
     def _stream(self, index: int, kind: str) -> StreamRestorer:
         return self._streams.setdefault((index, kind), self._restorer.stream())
 
-    def _flush(self, index: int) -> list[dict[str, Any]]:
+    def _flush(self, index: int, kinds: tuple[str, ...] = ("thought", "text")
+               ) -> list[dict[str, Any]]:
         parts = []
         for (candidate, kind), stream in self._streams.items():
-            if candidate == index and stream.holding:
+            if candidate == index and kind in kinds and stream.holding:
                 part: dict[str, Any] = {"text": stream.flush()}
                 if kind == "thought":
                     part["thought"] = True
