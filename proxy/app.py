@@ -13,6 +13,7 @@ from aiohttp.abc import AbstractResolver
 from .audit import AuditSink, JsonlAuditSink
 from .config import Settings
 from .detect.pool import Analyzer, WorkerPoolAnalyzer
+from .detect.words import warm_up
 from .keys import load_master_key
 from .metrics import Metrics
 from .pipeline import REQUEST_ID, Gateway
@@ -45,6 +46,7 @@ def create_app(settings: Settings, *, analyzer: Analyzer | None = None,
     app[METRICS] = Metrics()
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
+        await asyncio.to_thread(warm_up)  # propagation reads the word lists in this process
         pool = None
         active: Analyzer
         if analyzer is None:

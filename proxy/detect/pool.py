@@ -41,8 +41,12 @@ _engine = None
 def _init_worker(model: str) -> None:
     global _engine
     from .engine import DetectionEngine
+    from .places import places
+    from .words import warm_up
 
     _engine = DetectionEngine(model)
+    warm_up()
+    places()
 
 
 def _analyze_batch(chunks: list[str], spec: DetectionSpec) -> list[list[Span]]:

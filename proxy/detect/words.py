@@ -19,6 +19,15 @@ def is_given_name(word: str) -> bool:
     return word.casefold() in given_names()
 
 
+def warm_up() -> None:
+    """Load the word lists now (a few hundred ms) rather than inside the first request."""
+    from .terms import common_terms
+
+    given_names()
+    common_terms()
+    zipf("warm")
+
+
 @cache
 def zipf(word: str) -> float:
     """How common an English word is: 7 for "the", 4 for "grace", under 3 for rare words."""
