@@ -14,7 +14,7 @@ from .audit import AuditSink, JsonlAuditSink
 from .config import Settings
 from .detect.pool import Analyzer, WorkerPoolAnalyzer
 from .detect.words import warm_up
-from .keys import load_master_key
+from .keys import derive, load_master_key
 from .metrics import Metrics
 from .pipeline import REQUEST_ID, Gateway
 from .routes import RouteTable
@@ -43,6 +43,8 @@ def create_app(settings: Settings, *, analyzer: Analyzer | None = None,
     master = load_master_key(settings.state_dir)
     assert master is not None
     routes = RouteTable.build(config, settings.policies)  # may read AWS credentials
+    audit = JsonlAuditSink(settings.state_dir / "audit.jsonl", derive(master, "audit-chain"),
+                           config.audit)
     app[METRICS] = Metrics()
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
@@ -57,7 +59,6 @@ def create_app(settings: Settings, *, analyzer: Analyzer | None = None,
         else:
             active = analyzer
         app[ANALYZER] = active
-        audit = await asyncio.to_thread(JsonlAuditSink, settings.state_dir / "audit.jsonl")
         app[AUDIT] = audit
         upstream = Upstream(config.timeouts, resolver, ssl_context)
         await upstream.start()

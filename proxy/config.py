@@ -130,6 +130,14 @@ class Timeouts(_Frozen):
     client_body: float = Field(default=60.0, gt=0)  # to receive the client's request body
 
 
+class AuditSettings(_Frozen):
+    rotate_bytes: int = Field(default=100 * 1024 * 1024, ge=1024)
+    rotate_daily: bool = True
+    fsync: Literal["always", "never"] = "always"   # always: each line is on disk before
+    # refuse: no request is served while the log cannot be written (fail closed)
+    on_failure: Literal["refuse", "continue"] = "refuse"
+
+
 class CatalogueEntry(_Frozen):
     host: str           # a host name or glob, e.g. "llm.eu.internal.example"
     region: str         # a cloud region or a family (eu, us, apac, ...)
@@ -143,6 +151,7 @@ class GatewayConfig(_Frozen):
     detection: Detection = Detection()
     limits: Limits = Limits()
     timeouts: Timeouts = Timeouts()
+    audit: AuditSettings = AuditSettings()
     catalogue: tuple[CatalogueEntry, ...] = ()   # extends the built-in endpoint catalogue
     regions: dict[str, str] = {}                 # extra region -> family, e.g. {x-1: eu}
 

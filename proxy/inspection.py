@@ -52,6 +52,7 @@ class Inspected:
 
     body: bytes
     texts: list[tuple[TextSlot | KeySlot, list[Replacement]]]
+    fingerprints: list[str]  # keyed fingerprints of the replaced values (for the audit log)
 
     @property
     def replacements(self) -> list[Replacement]:
@@ -59,23 +60,27 @@ class Inspected:
 
 
 def _rewrite(document: Json, extraction: Extraction, texts: list[str], found: list[list[Span]],
-             policy: Policy, tokens: TokenMap) -> Inspected:
+             policy: Policy, tokens: TokenMap, fingerprint: Callable[[str], str]) -> Inspected:
     if "PERSON" in policy.detected_entities():
         found = [spans + name_field(slot, text) for slot, text, spans
                  in zip(extraction.slots, texts, found, strict=True)]
     per_text = []
+    fingerprints: set[str] = set()
     for slot, text, spans in zip(extraction.slots, texts, propagate(texts, found), strict=True):
         result = pseudonymize(text, _outside_tokens(text, spans), policy, tokens)
+        fingerprints.update(fingerprint(text[r.span.start:r.span.end])
+                            for r in result.replacements)
         slot.write(result.text)
         per_text.append((slot, result.replacements))
     extraction.commit()
     body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
-    return Inspected(body, per_text)
+    return Inspected(body, per_text, sorted(fingerprints))
 
 
 async def inspect(analyzer: Analyzer, fmt: ApiFormat, endpoint: Endpoint, policy: Policy,
                   content_type: str, body: bytes, tokens: TokenMap, record: AuditRecord,
-                  check_document: Callable[[Json], None] = lambda _: None) -> Inspected:
+                  check_document: Callable[[Json], None] = lambda _: None,
+                  fingerprint: Callable[[str], str] = lambda _: "") -> Inspected:
     """The body to send upstream. `check_document` may refuse the parsed body (residency)
     before anything is detected."""
     if content_type.split(";")[0].strip().lower() != "application/json":
@@ -93,9 +98,10 @@ async def inspect(analyzer: Analyzer, fmt: ApiFormat, endpoint: Endpoint, policy
     if len(found) != len(texts):
         raise InternalFailure("detection returned a result of the wrong shape")
     inspected = await asyncio.to_thread(_rewrite, document, extraction, texts, found, policy,
-                                        tokens)
+                                        tokens, fingerprint)
     replacements = inspected.replacements
     record.entities = count_actions(replacements)
+    record.values = [f for f in inspected.fingerprints if f]
     record.tokens_issued = len(tokens.by_token)
     blocked = sorted({r.span.entity for r in replacements if r.action == "block"})
     if blocked:

@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -14,6 +15,7 @@ from aiohttp import web
 from yarl import URL
 
 from .audit import AuditRecord, AuditSink
+from .audit.values import value_fingerprint, value_key
 from .body import read_body
 from .callers import PREFIX as KEY_PREFIX
 from .callers import authenticate
@@ -34,6 +36,7 @@ from .tokens import TokenMap
 from .upstream import Upstream
 
 log = logging.getLogger("aliasgate")
+_NO_AUDIT = "the audit log cannot be written, so aliasgate refuses requests; nothing was sent"
 REQUEST_ID = web.RequestKey("request_id", str)
 
 
@@ -58,13 +61,34 @@ class Gateway:
         self._limits = config.limits
         self._timeouts = config.timeouts
         self._metrics = metrics
+        value_key_ = value_key(master_key)
+        self._fingerprint: Callable[[str], str] = lambda v: value_fingerprint(value_key_, v)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         started = time.perf_counter()
         record = AuditRecord(ts=datetime.now(UTC).isoformat(timespec="milliseconds"),
                              request_id=request[REQUEST_ID], method=request.method)
+        response = await self._respond(request, record)
+        record.duration_ms = round((time.perf_counter() - started) * 1000, 2)
+        log.info("request %s route=%s endpoint=%s status=%s decision=%s ms=%s",
+                 record.request_id, record.route, record.endpoint, record.status,
+                 record.decision, record.duration_ms)
+        self._metrics.observe(record)
+        written = await self._audit.write(record)
+        if not written and self._refuse_without_audit() and not response.prepared:
+            # The answer has not left yet: without its audit line it does not leave at all.
+            return _error(None, 503, "audit_unavailable", _NO_AUDIT, record)
+        return response
+
+    def _refuse_without_audit(self) -> bool:
+        return self._config.audit.on_failure == "refuse"
+
+    async def _respond(self, request: web.Request, record: AuditRecord) -> web.StreamResponse:
         fmt: ApiFormat | None = None
         try:
+            if self._refuse_without_audit() and not self._audit.is_writable():
+                record.decision, record.reason = "refused", _NO_AUDIT
+                return _error(None, 503, "audit_unavailable", _NO_AUDIT, record)
             match = self._routes.match(request.rel_url.path, request.rel_url.raw_path)
             if match is None:
                 record.decision, record.reason = "refused", "no route for this path"
@@ -83,13 +107,6 @@ class Gateway:
             message = "the gateway failed while relaying the answer" if sent \
                 else "the gateway failed; nothing was sent"
             return _error(fmt, 503, "internal", message, record)
-        finally:
-            record.duration_ms = round((time.perf_counter() - started) * 1000, 2)
-            log.info("request %s route=%s endpoint=%s status=%s decision=%s ms=%s",
-                     record.request_id, record.route, record.endpoint, record.status,
-                     record.decision, record.duration_ms)
-            self._metrics.observe(record)
-            await self._audit.write(record)
 
     async def _through_route(self, request: web.Request, match: Match, record: AuditRecord
                              ) -> web.StreamResponse:
@@ -128,8 +145,11 @@ class Gateway:
         elif endpoint.inspect:
             tokens = TokenMap(derive(self._master, "tokens", tenant))
             content_type = request.headers.get("Content-Type", "")
+            detection_started = time.perf_counter()
             inspected = await inspect(self._analyzer, route.format, endpoint, policy,
-                                      content_type, body, tokens, record, check_placement)
+                                      content_type, body, tokens, record, check_placement,
+                                      self._fingerprint)
+            record.detection_ms = round((time.perf_counter() - detection_started) * 1000, 2)
             outbound = Outbound(inspected.body, tokens)
             record.decision = "forwarded"
         else:
@@ -143,9 +163,14 @@ class Gateway:
             headers["Content-Type"] = "application/json"
         if route.signer is not None:
             headers = await route.signer.sign(method, url, headers, outbound.body)
-        async with self._upstream.request(method, url, headers, outbound.body) as upstream:
-            record.upstream_status = upstream.status
-            return await self._relay(request, route.format, upstream, outbound.tokens, record)
+        upstream_started = time.perf_counter()
+        try:
+            async with self._upstream.request(method, url, headers, outbound.body) as upstream:
+                record.upstream_status = upstream.status
+                return await self._relay(request, route.format, upstream, outbound.tokens,
+                                         record)
+        finally:
+            record.upstream_ms = round((time.perf_counter() - upstream_started) * 1000, 2)
 
     async def _relay(self, request: web.Request, fmt: ApiFormat,
                      upstream: aiohttp.ClientResponse, tokens: TokenMap | None,

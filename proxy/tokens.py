@@ -89,8 +89,12 @@ def pseudonymize(text: str, spans: list[Span], policy: Policy, tokens: TokenMap)
     return Pseudonymized("".join(pieces), done)
 
 
-def count_actions(replacements: list[Replacement]) -> dict[str, dict[str, int | str]]:
-    """Per entity type: how many values and which action (no values, ever)."""
+def count_actions(replacements: list[Replacement]) -> dict[str, dict[str, int | str | float]]:
+    """Per entity type: how many values, which action, lowest and highest score."""
     counts = Counter((r.span.entity, r.action) for r in replacements)
-    return {entity: {"count": n, "action": action}
-            for (entity, action), n in sorted(counts.items())}
+    result: dict[str, dict[str, int | str | float]] = {}
+    for (entity, action), n in sorted(counts.items()):
+        scores = [r.span.score for r in replacements if r.span.entity == entity]
+        result[entity] = {"count": n, "action": action, "min_score": round(min(scores), 3),
+                          "max_score": round(max(scores), 3)}
+    return result
