@@ -99,6 +99,50 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _audit_key(args: argparse.Namespace) -> bytes:
+    settings = load_settings(Path(args.config) if args.config else None)
+    master = load_master_key(settings.state_dir, create=False)
+    if master is None:
+        raise ConfigError([f"{settings.state_dir}/master.key:1: (file): no master key; set "
+                           "ALIASGATE_MASTER_KEY or pass --config with the gateway's state_dir"])
+    return master
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    from .audit.verify import verify
+
+    verdict = verify(Path(args.path), derive(_audit_key(args), "audit-chain"))
+    for problem in verdict.problems:
+        print(f"FAIL {problem}")
+    if verdict.intact:
+        print(f"ok: {verdict.records} records, chain and head intact")
+    return 0 if verdict.intact else 1
+
+
+def _audit_find(args: argparse.Namespace) -> int:
+    from .audit.find import find
+    from .audit.values import value_key
+
+    found = 0
+    for how, record in find(Path(args.path), value_key(_audit_key(args)), args.value):
+        found += 1
+        kinds = ", ".join(sorted(record.get("entities") or {}))
+        print(f"{record['ts']}  {record['request_id']}  route={record.get('route')}  "
+              f"to={record.get('upstream_host')} ({record.get('upstream_region')})  "
+              f"decision={record.get('decision')}  types={kinds}  match={how}")
+    if not found:
+        print("not found: no record holds this value")
+    return 0 if found else 1
+
+
+def _audit_report(args: argparse.Namespace) -> int:
+    from .audit.report import build, render
+
+    print(render(build(Path(args.path), args.since, args.until, args.route), args.format),
+          end="")
+    return 0
+
+
 def _keys_new(args: argparse.Namespace) -> int:
     from .callers import new_key
 
@@ -144,6 +188,25 @@ def _parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--misses", action="store_true",
                             help="list each missed or leaked value and each phrase not kept")
     evaluation.set_defaults(run=_eval)
+    audit = sub.add_parser("audit", help="check and read the redaction log")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    verify_cmd = audit_sub.add_parser("verify", help="check the log is intact and complete")
+    verify_cmd.add_argument("path", help="the log file or its directory")
+    verify_cmd.set_defaults(run=_audit_verify)
+    find_cmd = audit_sub.add_parser("find", help="was this value sent, when, where to")
+    find_cmd.add_argument("--value", required=True)
+    find_cmd.add_argument("path")
+    find_cmd.set_defaults(run=_audit_find)
+    report_cmd = audit_sub.add_parser("report", help="counts per route, type, decision, region")
+    report_cmd.add_argument("path")
+    report_cmd.add_argument("--since", help="ISO date or time, inclusive")
+    report_cmd.add_argument("--until", help="ISO date or time, exclusive")
+    report_cmd.add_argument("--route")
+    report_cmd.add_argument("--format", choices=["table", "json", "csv", "html"],
+                            default="table")
+    report_cmd.set_defaults(run=_audit_report)
+    for command in (verify_cmd, find_cmd):
+        command.add_argument("--config", help="gateway config, for its state_dir (the key)")
     keys = sub.add_parser("keys", help="gateway-issued caller keys")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
     keys_sub.add_parser("new", help="make a caller key and its config line").set_defaults(

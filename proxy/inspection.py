@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,6 +37,9 @@ def _parse(fmt: ApiFormat, endpoint: Endpoint, body: bytes) -> tuple[Json, Extra
     if not isinstance(document, dict):
         raise BadRequest("the request body must be a JSON object")
     return document, fmt.extract(endpoint, document)
+
+
+_WORDS = re.compile(r"[^\W_]{3,}")
 
 
 def _outside_tokens(text: str, spans: list[Span]) -> list[Span]:
@@ -68,8 +72,11 @@ def _rewrite(document: Json, extraction: Extraction, texts: list[str], found: li
     fingerprints: set[str] = set()
     for slot, text, spans in zip(extraction.slots, texts, propagate(texts, found), strict=True):
         result = pseudonymize(text, _outside_tokens(text, spans), policy, tokens)
-        fingerprints.update(fingerprint(text[r.span.start:r.span.end])
-                            for r in result.replacements)
+        for replaced in result.replacements:
+            value = text[replaced.span.start:replaced.span.end]
+            fingerprints.add(fingerprint(value))
+            if replaced.span.entity == "PERSON":  # a surname can be looked up on its own
+                fingerprints.update(fingerprint(part) for part in _WORDS.findall(value))
         slot.write(result.text)
         per_text.append((slot, result.replacements))
     extraction.commit()
