@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import secrets
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 from .config import Settings, load_settings
 from .errors import ConfigError
 from .keys import derive, load_master_key
+from .logs import setup as setup_logs
 from .policy import load_policy_file, resolve_policy
 
 
@@ -173,6 +173,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", help="gateway config YAML (default: built-in)")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument("--log-format", choices=["text", "json"], default="text")
     serve.set_defaults(run=_serve)
     scan = sub.add_parser("scan", help="pseudonymize text from stdin and show the findings")
     scan.add_argument("--policy", default="default", help="policy name or YAML file")
@@ -221,7 +222,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    setup_logs(getattr(args, "log_format", "text"))
     try:
         code: int = args.run(args)
     except ConfigError as exc:

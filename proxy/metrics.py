@@ -1,4 +1,5 @@
-"""Prometheus metrics for operators. Labels are route names, statuses and decisions only."""
+"""Prometheus metrics for operators. Labels are route names, statuses, decisions, entity
+types, error kinds and stages: the gateway's own words, never text from a request."""
 
 from __future__ import annotations
 
@@ -18,16 +19,23 @@ class Metrics:
         self.unknown_tokens = Counter("aliasgate_unknown_tokens",
                                       "Token-shaped strings in answers that were not restored",
                                       registry=self.registry)
-        self.latency = Histogram("aliasgate_request_seconds", "Total time per request",
-                                 ["route"], registry=self.registry)
+        self.refusals = Counter("aliasgate_refusals", "Requests the gateway answered itself, "
+                                "by error kind", ["route", "kind"], registry=self.registry)
+        self.latency = Histogram("aliasgate_request_seconds", "Time per request, by stage "
+                                 "(detection, upstream, total)", ["route", "stage"],
+                                 registry=self.registry)
 
     def observe(self, record: AuditRecord) -> None:
         self.requests.labels(record.route or "", str(record.status), record.decision).inc()
         for entity, info in record.entities.items():
             self.entities.labels(entity, str(info["action"])).inc(int(info["count"]))
         self.unknown_tokens.inc(record.tokens_unknown)
-        if record.duration_ms is not None:
-            self.latency.labels(record.route or "").observe(record.duration_ms / 1000)
+        if record.error is not None:
+            self.refusals.labels(record.route or "", record.error).inc()
+        for stage, ms in (("detection", record.detection_ms), ("upstream", record.upstream_ms),
+                          ("total", record.duration_ms)):
+            if ms is not None:
+                self.latency.labels(record.route or "", stage).observe(ms / 1000)
 
     def exposition(self) -> tuple[bytes, str]:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST

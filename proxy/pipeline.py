@@ -217,7 +217,7 @@ def _decision_for(exc: GatewayError) -> str:
 
 def _error(fmt: ApiFormat | None, status: int, kind: str, message: str, record: AuditRecord
            ) -> web.Response:
-    record.status = status
+    record.status, record.error = status, kind
     if fmt is not None:
         body = fmt.error_body(status, kind, message)
     else:  # no route matched: a neutral shape

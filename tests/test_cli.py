@@ -83,7 +83,8 @@ async def test_serve_runs_the_gateway_from_a_config(tmp_path: Path, provider: Fa
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    command = [*CLI, "serve", "--config", str(config_path), "--port", str(port)]
+    command = [*CLI, "serve", "--config", str(config_path), "--port", str(port),
+               "--log-format", "json"]
     process = subprocess.Popen(  # noqa: ASYNC220 - the gateway under test
         command, stderr=subprocess.PIPE, text=True, env={**os.environ})
     try:
@@ -108,6 +109,8 @@ async def test_serve_runs_the_gateway_from_a_config(tmp_path: Path, provider: Fa
         _, stderr = process.communicate(timeout=30)
     assert process.returncode == 0, stderr
     assert "Traceback" not in stderr and "Jane" not in stderr
+    entries = [json.loads(line) for line in stderr.splitlines() if line.strip()]
+    assert any("decision=forwarded" in e["message"] for e in entries)
     audit = Gateway("", tmp_path / "state", provider).audit_lines()
     assert audit[-1]["decision"] == "forwarded"
 

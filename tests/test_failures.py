@@ -80,8 +80,13 @@ async def test_readyz_and_metrics(gateway: Gateway) -> None:
         body = {"model": "m", "messages": [{"role": "user", "content": "I am Jane Doe"}]}
         async with session.post(gateway.url + CHAT, json=body) as resp:
             assert resp.status == 200
+        async with session.post(gateway.url + "/openai/v1/files", json={}) as resp:
+            assert resp.status == 403
         async with session.get(gateway.url + "/metrics") as resp:
             text = await resp.text()
     assert 'aliasgate_requests_total{decision="forwarded",route="openai",status="200"} 1.0' in text
     assert 'aliasgate_entities_total{action="tokenize",entity="PERSON"} 1.0' in text
+    assert 'aliasgate_refusals_total{kind="refused",route="openai"} 1.0' in text
+    for stage in ("detection", "upstream", "total"):
+        assert f'aliasgate_request_seconds_count{{route="openai",stage="{stage}"}}' in text
     assert "Jane" not in text

@@ -23,6 +23,7 @@ class AuditRecord:
     # forwarded | passthrough | blocked | refused | failed | client_closed
     decision: str = "failed"
     reason: str | None = None
+    error: str | None = None   # the gateway's error kind when it answered itself (refused, ...)
     status: int | None = None
     upstream_status: int | None = None
     # entity type -> {"count", "action", "min_score", "max_score"}
