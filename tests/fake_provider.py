@@ -71,6 +71,9 @@ def _last_user_text(messages: list[dict[str, Any]]) -> str:
     return ""
 
 
+EVENTSTREAM = "application/vnd.amazon.eventstream"
+
+
 def _sse(data: Any, event: str | None = None) -> bytes:
     head = f"event: {event}\n" if event else ""
     return f"{head}data: {json.dumps(data)}\n\n".encode()
@@ -88,15 +91,19 @@ class _Handlers:
         return received
 
     async def _stream(self, request: web.Request, events: list[bytes],
-                      die_after: int | None = None) -> web.StreamResponse:
-        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+                      die_after: int | None = None,
+                      content_type: str = "text/event-stream") -> web.StreamResponse:
+        """Send each event (or frame) cut in two, so it arrives split across reads; with
+        `die_after`, drop the connection there instead."""
+        response = web.StreamResponse(headers={"Content-Type": content_type})
         await response.prepare(request)
         for i, event in enumerate(events):
             if die_after is not None and i == die_after:
                 assert request.transport is not None
                 request.transport.close()
                 return response
-            await response.write(event)
+            await response.write(event[:7])
+            await response.write(event[7:])
             if self.provider.chunk_delay:
                 await asyncio.sleep(self.provider.chunk_delay)
         await response.write_eof()
@@ -258,7 +265,7 @@ class _Handlers:
                        "usage": {"output_tokens": 1}}, {"type": "message_stop"}]
             frames = [eventstream.event("chunk", json.dumps({"bytes": base64.b64encode(
                 json.dumps(e).encode()).decode()}).encode()).encode() for e in inner]
-            return await self._frames(request, frames)
+            return await self._stream(request, frames, content_type=EVENTSTREAM)
         prompt = "".join(c.get("text", "") for c in body["messages"][-1]["content"])
         reply = f"Echo: {prompt}"
         tool = model.endswith("tool")
@@ -286,23 +293,8 @@ class _Handlers:
                                            "totalTokens": 2}, "metrics": {"latencyMs": 1}})]
         frames = [eventstream.event(kind, json.dumps(data).encode()).encode()
                   for kind, data in events]
-        return await self._frames(request, frames, die_after=5 if "die" in model else None)
-
-    async def _frames(self, request: web.Request, frames: list[bytes],
-                      die_after: int | None = None) -> web.StreamResponse:
-        response = web.StreamResponse(headers={
-            "Content-Type": "application/vnd.amazon.eventstream"})
-        await response.prepare(request)
-        for i, frame in enumerate(frames):
-            if die_after is not None and i == die_after:
-                assert request.transport is not None
-                request.transport.close()
-                return response
-            # cut every frame in two, so messages arrive split across reads
-            await response.write(frame[:7])
-            await response.write(frame[7:])
-        await response.write_eof()
-        return response
+        return await self._stream(request, frames, 5 if "die" in model else None,
+                                  EVENTSTREAM)
 
     async def anything(self, request: web.Request) -> web.Response:
         await self.record(request)

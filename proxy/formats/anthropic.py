@@ -8,7 +8,7 @@ from typing import Any
 from ..reidentify import Restorer, StreamRestorer
 from ..sse import SSEEvent
 from .base import NOWHERE, Endpoint, Json, Placement, find_endpoint, require, restore_json
-from .extraction import Extraction, WalkRules
+from .extraction import Extraction, WalkRules, walk
 
 _ENDPOINTS = {
     ("POST", "/v1/messages"): Endpoint("messages", inspect=True),
@@ -61,9 +61,7 @@ class AnthropicFormat:
 
     def extract(self, endpoint: Endpoint, body: Json) -> Extraction:
         require(body, "messages", list)
-        extraction = Extraction(_RULES)
-        extraction.walk_body(body)
-        return extraction
+        return walk(_RULES, body)
 
     def restore_body(self, body: Json, restorer: Restorer) -> Json:
         return restore_json(body, restorer, _NO_KEYS, _SIGNED)
@@ -143,3 +141,11 @@ class AnthropicStream:
     def error_event(self, message: str) -> SSEEvent:
         body = {"type": "error", "error": {"type": "api_error", "message": message}}
         return SSEEvent(event="error", data=json.dumps(body))
+
+
+def restore_claude_or_json(body: Json, restorer: Restorer) -> Json:
+    """For hosts that serve Claude next to their own models (Bedrock, Vertex): an Anthropic
+    message keeps its signed thinking; anything else is restored everywhere."""
+    if isinstance(body, dict) and body.get("type") == "message":
+        return restore_json(body, restorer, _NO_KEYS, _SIGNED)
+    return restore_json(body, restorer, _NO_KEYS)

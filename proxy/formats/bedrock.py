@@ -20,9 +20,9 @@ from ..errors import Refused
 from ..eventstream import STRING, EventStreamError, Header, Message, event
 from ..reidentify import Restorer, StreamRestorer
 from ..sse import SSEEvent
-from .anthropic import AnthropicFormat, AnthropicStream
+from .anthropic import AnthropicFormat, AnthropicStream, restore_claude_or_json
 from .base import Endpoint, Json, Placement, restore_json
-from .extraction import Extraction, WalkRules
+from .extraction import Extraction, WalkRules, walk
 
 _PATH = re.compile(r"^/model/([^/]+)/(converse|converse-stream|invoke|"
                    r"invoke-with-response-stream)$")
@@ -78,14 +78,10 @@ class BedrockFormat:
     def extract(self, endpoint: Endpoint, body: Json) -> Extraction:
         if endpoint.name.startswith("bedrock.invoke"):
             return _ANTHROPIC.extract(endpoint, body)
-        extraction = Extraction(_RULES)
-        extraction.walk_body(body)
-        return extraction
+        return walk(_RULES, body)
 
     def restore_body(self, body: Json, restorer: Restorer) -> Json:
-        if isinstance(body, dict) and body.get("type") == "message":
-            return _ANTHROPIC.restore_body(body, restorer)
-        return restore_json(body, restorer, _NO_KEYS)
+        return restore_claude_or_json(body, restorer)
 
     def stream_rewriter(self, restorer: Restorer) -> Any:
         raise NotImplementedError("Bedrock streams use event-stream framing")

@@ -145,3 +145,10 @@ class Extraction:
         """Write embedded JSON documents back, after every slot was rewritten."""
         for embedded in self._embedded:
             embedded.commit()
+
+
+def walk(rules: WalkRules, body: dict[str, Any]) -> Extraction:
+    """Every text of a request body, by the format's rules."""
+    extraction = Extraction(rules)
+    extraction.walk_body(body)
+    return extraction

@@ -17,9 +17,9 @@ from typing import Any
 
 from ..reidentify import Restorer, StreamRestorer
 from ..sse import SSEEvent
-from .anthropic import AnthropicFormat
+from .anthropic import AnthropicFormat, restore_claude_or_json
 from .base import Endpoint, Json, Placement, StreamRewriter, restore_json
-from .extraction import Extraction, WalkRules
+from .extraction import Extraction, WalkRules, walk
 
 _PATH = re.compile(r"^/v1(?:beta1)?/projects/[^/]+/locations/([^/]+)/publishers/"
                    r"(google|anthropic)/models/[^/:]+:([A-Za-z]+)$")
@@ -67,14 +67,10 @@ class VertexFormat:
     def extract(self, endpoint: Endpoint, body: Json) -> Extraction:
         if endpoint.name.startswith("claude."):
             return _CLAUDE_FORMAT.extract(endpoint, body)
-        extraction = Extraction(_RULES)
-        extraction.walk_body(body)
-        return extraction
+        return walk(_RULES, body)
 
     def restore_body(self, body: Json, restorer: Restorer) -> Json:
-        if isinstance(body, dict) and body.get("type") == "message":  # Claude on Vertex
-            return _CLAUDE_FORMAT.restore_body(body, restorer)
-        return restore_json(body, restorer, _NO_KEYS)
+        return restore_claude_or_json(body, restorer)
 
     def stream_rewriter(self, restorer: Restorer) -> StreamRewriter:
         return _EitherStream(restorer)
