@@ -180,3 +180,32 @@ async def test_more_obfuscated_ssns(analyzer: WorkerPoolAnalyzer, written: str) 
 async def test_look_alikes_split_by_invisible_characters(analyzer: WorkerPoolAnalyzer) -> None:
     [out] = await sent(analyzer, DEFAULT, "IBAN GB82 W\u200b\u0415\u200bST 1234 5698 7654 32.")
     assert out.startswith("IBAN <IBAN_CODE_") and "WEST" not in out and "\u0415" not in out
+
+
+async def test_the_detection_cache_serves_only_the_same_settings(
+        analyzer: WorkerPoolAnalyzer) -> None:
+    from proxy.detect.spec import DetectionSpec
+
+    text = "Call Oluwaseun Adeyemi on +44 20 7946 0018 about the Lisbon office."
+    spec = DetectionSpec.from_policy(DEFAULT)
+    first = await analyzer.analyze([text], spec)
+    hits = analyzer.cache.hits
+    again = await analyzer.analyze([text], spec)
+    assert again == first and analyzer.cache.hits == hits + 1
+    names_only = DetectionSpec.from_policy(fixture("scores"))
+    other = await analyzer.analyze([text], names_only)
+    assert analyzer.cache.hits == hits + 1  # other settings: analyzed afresh
+    assert {s.entity for s in other[0]} <= {"PHONE_NUMBER"}
+
+
+def test_the_cache_is_bounded_by_characters() -> None:
+    from proxy.detect.cache import DetectionCache
+    from proxy.detect.spans import Span
+    from proxy.detect.spec import DetectionSpec
+
+    cache = DetectionCache(max_chars=100)
+    spec = DetectionSpec.from_policy(DEFAULT)
+    for i in range(5):
+        cache.put(cache.key(spec, f"text {i}" * 5), 40, [Span(0, 1, "PERSON", 1.0)])
+    assert cache.get(cache.key(spec, "text 0" * 5)) is None      # evicted, oldest first
+    assert cache.get(cache.key(spec, "text 4" * 5)) is not None

@@ -32,22 +32,36 @@ _NOT_A_PHONE = re.compile(r"^\d{4}-\d{2}-\d{2}$|^\d+(\.\d+)+$|^\d{1,3}(,\d{3})+(
 _GROUPED = re.compile(r"[()\s-]")
 
 
+# Seven or more digits with phone punctuation between them: only such stretches can hold a
+# phone number, so the (slow) matcher reads only those.
+_DIGIT_RUN = re.compile(r"\+?\(?\d(?:[\d \t().\-/]*\d){6,}\)?")
+
+
 def phone_numbers(text: str) -> list[Span]:
     spans: dict[tuple[int, int], Span] = {}
+    for run in _DIGIT_RUN.finditer(text):
+        start = max(0, run.start() - 1)
+        for span in _phones_in(text, start, run.end() + 1):
+            spans[(span.start, span.end)] = span
+    return list(spans.values())
+
+
+def _phones_in(text: str, begin: int, end: int) -> list[Span]:
+    """Phone numbers in text[begin:end]; context is looked for in the whole text."""
+    spans: list[Span] = []
     for region in ("US", "GB", "DE", "IN"):
-        for match in PhoneNumberMatcher(text, region, leniency=Leniency.POSSIBLE):
-            raw = match.raw_string
+        for found in PhoneNumberMatcher(text[begin:end], region, leniency=Leniency.POSSIBLE):
+            start, stop, raw = found.start + begin, found.end + begin, found.raw_string
             digits = sum(c.isdigit() for c in raw)
             if _NOT_A_PHONE.match(raw) or digits < 7:
                 continue
-            context = _PHONE_CONTEXT.search(text, max(0, match.start - 40), match.start)
             if raw.startswith("+") and digits >= 8:
                 score = 0.8
             elif digits >= 10 and _GROUPED.search(raw):
                 score = 0.75
-            elif context:
+            elif _PHONE_CONTEXT.search(text, max(0, start - 40), start):
                 score = 0.7
             else:
                 continue
-            spans[(match.start, match.end)] = Span(match.start, match.end, "PHONE_NUMBER", score)
-    return list(spans.values())
+            spans.append(Span(start, stop, "PHONE_NUMBER", score))
+    return spans

@@ -17,6 +17,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Protocol
 
 from ..errors import InternalFailure
+from .cache import DetectionCache
 from .packing import Pack, pack, unpack
 from .spans import Span, merge_overlaps
 from .spec import DetectionSpec
@@ -77,10 +78,12 @@ class WorkerPoolAnalyzer:
     """Detection in `workers` processes. If one dies, requests fail closed (503) while a
     fresh pool starts in the background."""
 
-    def __init__(self, model: str, workers: int, chunk_chars: int) -> None:
+    def __init__(self, model: str, workers: int, chunk_chars: int,
+                 cache_chars: int = 20_000_000) -> None:
         self._model = model
         self._workers = max(1, workers)
         self._chunk_chars = chunk_chars
+        self.cache = DetectionCache(cache_chars)
         self._executor: ProcessPoolExecutor | None = None
         self._restarting: asyncio.Task[None] | None = None
 
@@ -109,10 +112,12 @@ class WorkerPoolAnalyzer:
         executor = self._executor
         if executor is None or self._restarting is not None:
             raise InternalFailure("detection workers are not running; nothing was sent")
-        jobs = [(i, offset, chunk) for i, text in enumerate(texts)
+        keys = [self.cache.key(spec, text) for text in texts]
+        cached = [self.cache.get(key) for key in keys]
+        jobs = [(i, offset, chunk) for i, text in enumerate(texts) if cached[i] is None
                 for offset, chunk in windows(text, self._chunk_chars) if chunk.strip()]
         loop = asyncio.get_running_loop()
-        batches = _batches(pack(jobs, self._chunk_chars), self._workers)
+        batches = _batches(pack(jobs, self._chunk_chars), self._workers) if jobs else []
         try:
             results = await asyncio.gather(*(
                 loop.run_in_executor(executor, _analyze_batch, [p.text for p in b], spec)
@@ -129,7 +134,16 @@ class WorkerPoolAnalyzer:
             for packed, spans in zip(batch, spans_per_pack, strict=True):
                 for index, span in unpack(spans, packed.pieces):
                     found[index].append(span)
-        return [merge_overlaps(spans) for spans in found]
+        merged = []
+        for index, text in enumerate(texts):
+            hit = cached[index]
+            if hit is not None:
+                merged.append(hit)
+                continue
+            spans = merge_overlaps(found[index])
+            self.cache.put(keys[index], len(text), spans)
+            merged.append(spans)
+        return merged
 
     def _restart_in_background(self, broken: ProcessPoolExecutor) -> None:
         if self._restarting is not None or broken is not self._executor:

@@ -1,0 +1,50 @@
+"""A bounded cache of detection results, keyed by the detection settings and a hash of
+the text.
+
+Chat clients resend the whole conversation on every turn; with the cache only new text
+is analyzed. Results depend only on the text and the policy's detection settings (the
+DetectionSpec), never on the tenant, whose key only shapes tokens later. Different
+settings never share an entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+
+from .spans import Span
+from .spec import DetectionSpec
+
+Key = tuple[DetectionSpec, bytes]
+
+
+class DetectionCache:
+    def __init__(self, max_chars: int) -> None:
+        self._entries: OrderedDict[Key, tuple[int, list[Span]]] = OrderedDict()
+        self._chars = 0
+        self._max_chars = max_chars
+        self.hits = 0
+        self.misses = 0
+
+    @staticmethod
+    def key(spec: DetectionSpec, text: str) -> Key:
+        return spec, hashlib.blake2b(text.encode("utf-8", "surrogatepass"),
+                                     digest_size=16).digest()
+
+    def get(self, key: Key) -> list[Span] | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            self.misses += 1
+            return None
+        self._entries.move_to_end(key)
+        self.hits += 1
+        return list(entry[1])
+
+    def put(self, key: Key, length: int, spans: list[Span]) -> None:
+        if length > self._max_chars or key in self._entries:
+            return
+        self._entries[key] = (length, list(spans))
+        self._chars += length
+        while self._chars > self._max_chars:
+            _, (old_length, _) = self._entries.popitem(last=False)
+            self._chars -= old_length
