@@ -52,8 +52,10 @@ def create_app(settings: Settings, *, analyzer: Analyzer | None = None,
         pool = None
         active: Analyzer
         if analyzer is None:
-            pool = WorkerPoolAnalyzer(config.detection.model, config.detection.worker_count(),
-                                      config.detection.chunk_chars)
+            detection = config.detection
+            pool = WorkerPoolAnalyzer(detection.model, detection.worker_count(),
+                                      detection.chunk_chars, detection.cache_chars,
+                                      detection.recycle_after)
             await pool.start()
             active = pool
         else:

@@ -79,11 +79,14 @@ class WorkerPoolAnalyzer:
     fresh pool starts in the background."""
 
     def __init__(self, model: str, workers: int, chunk_chars: int,
-                 cache_chars: int = 20_000_000) -> None:
+                 cache_chars: int = 20_000_000, recycle_after: int = 5000) -> None:
         self._model = model
         self._workers = max(1, workers)
         self._chunk_chars = chunk_chars
         self.cache = DetectionCache(cache_chars)
+        # spaCy's string store only grows (every new name is interned): a worker is replaced
+        # by a fresh one after this many batches, so memory stays flat.
+        self._recycle_after = recycle_after
         self._executor: ProcessPoolExecutor | None = None
         self._restarting: asyncio.Task[None] | None = None
 
@@ -91,7 +94,8 @@ class WorkerPoolAnalyzer:
         """A new pool whose every worker has loaded the model (blocking: run in a thread)."""
         executor = ProcessPoolExecutor(self._workers, initializer=_init_worker,
                                        initargs=(self._model,),
-                                       mp_context=multiprocessing.get_context("spawn"))
+                                       mp_context=multiprocessing.get_context("spawn"),
+                                       max_tasks_per_child=self._recycle_after)
         seen: set[int] = set()
         deadline = time.monotonic() + startup_seconds
         while len(seen) < self._workers and time.monotonic() < deadline:
