@@ -109,7 +109,6 @@ class Decoder:
             messages.append(Message(headers, frame[_PRELUDE + headers_length:-4]))
         return messages
 
-    @property
-    def pending(self) -> bool:
-        """Bytes of an unfinished message are buffered (a stream cut mid-message)."""
-        return bool(self._buffer)
+    def close(self) -> tuple[list[Message], bool]:
+        """No message is complete at the end; True when a cut-off one was buffered."""
+        return [], bool(self._buffer)

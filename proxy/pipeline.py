@@ -22,15 +22,17 @@ from .callers import authenticate
 from .config import GatewayConfig
 from .detect.pool import Analyzer
 from .errors import ClientTooSlow, GatewayError, Refused, UpstreamFailed
+from .eventstream import Decoder as EventStreamDecoder
 from .formats.base import ApiFormat
 from .headers import client_response_headers, upstream_request_headers
 from .inspection import inspect
 from .keys import derive, fingerprint
 from .metrics import Metrics
 from .reidentify import Restorer
-from .relay import pipe_bytes, relay_eventstream, relay_json, relay_stream
+from .relay import pipe_bytes, relay_json, relay_stream
 from .residency.enforce import enforce
 from .routes import Match, RouteTable
+from .sse import SSEDecoder
 from .tenant import tenant_of
 from .tokens import TokenMap
 from .upstream import Upstream
@@ -188,11 +190,13 @@ class Gateway:
         restorer = Restorer(tokens)
         try:
             if content_type.startswith("text/event-stream"):
-                return await relay_stream(request, fmt, upstream, restorer, headers, record)
+                return await relay_stream(request, SSEDecoder(), fmt.stream_rewriter(restorer),
+                                          upstream, headers, record)
             if content_type.startswith("application/vnd.amazon.eventstream") and \
                     hasattr(fmt, "eventstream_rewriter"):
-                return await relay_eventstream(request, fmt.eventstream_rewriter(restorer),
-                                               upstream, headers, record)
+                return await relay_stream(request, EventStreamDecoder(),
+                                          fmt.eventstream_rewriter(restorer), upstream, headers,
+                                          record)
             if "json" in content_type:
                 return await relay_json(fmt, upstream, restorer, headers,
                                         self._limits.max_response_bytes)

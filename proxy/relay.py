@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Protocol
+from typing import Any, Protocol
 
 import aiohttp
 from aiohttp import web
@@ -17,11 +17,10 @@ from multidict import CIMultiDict
 
 from .audit import AuditRecord
 from .errors import InternalFailure
-from .eventstream import Decoder as EventStreamDecoder
-from .eventstream import EventStreamError, Message
+from .eventstream import EventStreamError
 from .formats.base import ApiFormat
 from .reidentify import Restorer
-from .sse import SSEDecoder, SSEError
+from .sse import SSEError
 
 STREAM_BROKE = "the provider's stream broke off"
 log = logging.getLogger("aliasgate")
@@ -40,25 +39,48 @@ async def relay_json(fmt: ApiFormat, upstream: aiohttp.ClientResponse, restorer:
     return web.Response(status=upstream.status, headers=headers, body=body)
 
 
-async def relay_stream(request: web.Request, fmt: ApiFormat, upstream: aiohttp.ClientResponse,
-                       restorer: Restorer, headers: CIMultiDict[str], record: AuditRecord
-                       ) -> web.StreamResponse:
+class Frame(Protocol):
+    def encode(self) -> bytes: ...
+
+
+class FrameDecoder(Protocol):
+    """SSE events or event-stream messages out of bytes cut anywhere."""
+
+    def feed(self, chunk: bytes) -> list[Any]: ...
+
+    def close(self) -> tuple[list[Any], bool]: ...  # (last frames, whether one was cut)
+
+
+class FrameRewriter(Protocol):
+    """Restores tokens frame by frame (formats' StreamRewriter, BedrockStream)."""
+
+    def on_event(self, frame: Any) -> list[Any]: ...
+
+    def finish(self) -> list[Any]: ...
+
+    def error_event(self, message: str) -> Any: ...
+
+
+async def relay_stream(request: web.Request, decoder: FrameDecoder, rewriter: FrameRewriter,
+                       upstream: aiohttp.ClientResponse, headers: CIMultiDict[str],
+                       record: AuditRecord) -> web.StreamResponse:
+    """Restore a stream frame by frame (SSE, or AWS event-stream for Bedrock); if it breaks
+    off, the client gets an error frame in the provider's stream shape."""
     response = web.StreamResponse(status=upstream.status, headers=headers)
     await response.prepare(request)
-    decoder, rewriter = SSEDecoder(), fmt.stream_rewriter(restorer)
     try:
         try:
             async for chunk in upstream.content.iter_any():
-                events = [e for event in decoder.feed(chunk) for e in rewriter.on_event(event)]
-                await _write(response, events)
-            events, truncated = decoder.close()
-            await _write(response, [e for event in events for e in rewriter.on_event(event)])
+                await _write(response, [out for frame in decoder.feed(chunk)
+                                        for out in rewriter.on_event(frame)])
+            frames, truncated = decoder.close()
+            await _write(response, [out for frame in frames for out in rewriter.on_event(frame)])
             if truncated:
-                raise SSEError("the stream ended inside an event")
+                raise StreamCut("the stream ended inside a frame")
             await _write(response, rewriter.finish())
         except ConnectionResetError:
             raise  # the client went away (aiohttp's ClientConnectionResetError included)
-        except Exception as exc:  # the answer has begun: end it with an error event
+        except Exception as exc:  # the answer has begun: end it with an error frame
             _broke(record, exc)
             await _write(response, [*rewriter.finish(), rewriter.error_event(STREAM_BROKE)])
         await response.write_eof()
@@ -67,42 +89,8 @@ async def relay_stream(request: web.Request, fmt: ApiFormat, upstream: aiohttp.C
     return response
 
 
-async def relay_eventstream(request: web.Request, rewriter: EventStreamRewriter,
-                            upstream: aiohttp.ClientResponse, headers: CIMultiDict[str],
-                            record: AuditRecord) -> web.StreamResponse:
-    """The same as relay_stream, for AWS event-stream framing (Bedrock)."""
-    response = web.StreamResponse(status=upstream.status, headers=headers)
-    await response.prepare(request)
-    decoder = EventStreamDecoder()
-    try:
-        try:
-            async for chunk in upstream.content.iter_any():
-                out = [m for message in decoder.feed(chunk) for m in rewriter.on_message(message)]
-                if out:
-                    await response.write(b"".join(m.encode() for m in out))
-            if decoder.pending:
-                raise EventStreamError("the stream ended inside a message")
-            tail = rewriter.finish()
-            if tail:
-                await response.write(b"".join(m.encode() for m in tail))
-        except ConnectionResetError:
-            raise
-        except Exception as exc:  # the answer has begun: end it with an exception frame
-            _broke(record, exc)
-            tail = [*rewriter.finish(), rewriter.error_message(STREAM_BROKE)]
-            await response.write(b"".join(m.encode() for m in tail))
-        await response.write_eof()
-    except ConnectionResetError:
-        record.decision, record.reason = "client_closed", "the client closed the connection"
-    return response
-
-
-class EventStreamRewriter(Protocol):
-    def on_message(self, message: Message) -> list[Message]: ...
-
-    def finish(self) -> list[Message]: ...
-
-    def error_message(self, text: str) -> Message: ...
+class StreamCut(ValueError):
+    """The provider's stream ended in the middle of a frame."""
 
 
 async def pipe_bytes(request: web.Request, upstream: aiohttp.ClientResponse,
@@ -128,16 +116,16 @@ async def pipe_bytes(request: web.Request, upstream: aiohttp.ClientResponse,
 
 
 def _broke(record: AuditRecord, exc: Exception) -> None:
-    expected = (aiohttp.ClientError, TimeoutError, SSEError, EventStreamError)
+    expected = (aiohttp.ClientError, TimeoutError, SSEError, EventStreamError, StreamCut)
     if not isinstance(exc, expected):
         log.error("request %s: relaying the answer failed: %s", record.request_id,
                   exc.__class__.__name__)
     record.decision, record.reason = "failed", STREAM_BROKE
 
 
-async def _write(response: web.StreamResponse, events: list) -> None:  # type: ignore[type-arg]
-    if events:
-        await response.write(b"".join(e.encode() for e in events))
+async def _write(response: web.StreamResponse, frames: list[Frame]) -> None:
+    if frames:
+        await response.write(b"".join(f.encode() for f in frames))
 
 
 async def _read_capped(upstream: aiohttp.ClientResponse, limit: int) -> bytes:

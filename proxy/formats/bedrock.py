@@ -106,7 +106,7 @@ class BedrockStream:
         self._anthropic = AnthropicStream(restorer)
         self._chunk_headers: list[Header] = []
 
-    def on_message(self, message: Message) -> list[Message]:
+    def on_event(self, message: Message) -> list[Message]:
         kind = message.header(":event-type")
         if message.header(":message-type") != "event":  # an exception: flush, then pass it
             return [*self._flush_all(), message]
@@ -181,7 +181,7 @@ class BedrockStream:
             (e.data or "").encode()).decode()}).encode()) for e in self._anthropic.finish()]
         return [*self._flush_all(), *tail]
 
-    def error_message(self, text: str) -> Message:
+    def error_event(self, text: str) -> Message:
         return Message([Header(":exception-type", STRING, b"serviceUnavailableException"),
                         Header(":content-type", STRING, b"application/json"),
                         Header(":message-type", STRING, b"exception")],
