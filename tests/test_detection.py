@@ -209,3 +209,15 @@ def test_the_cache_is_bounded_by_characters() -> None:
         cache.put(cache.key(spec, f"text {i}" * 5), 40, [Span(0, 1, "PERSON", 1.0)])
     assert cache.get(cache.key(spec, "text 0" * 5)) is None      # evicted, oldest first
     assert cache.get(cache.key(spec, "text 4" * 5)) is not None
+
+
+async def test_a_name_at_the_end_of_a_packed_text_is_kept(analyzer: WorkerPoolAnalyzer) -> None:
+    """spaCy may run a PERSON span past the blank line that joins packed texts
+    ("Jane Doe\\n\\nSent"); the part on the name's own line must survive."""
+    from proxy.detect.cache import DetectionCache
+    from proxy.detect.spec import DetectionSpec
+
+    analyzer.cache = DetectionCache(20_000_000)  # analyze afresh, not from earlier tests
+    texts = ["jane.doe@example.com", "Jane Doe", "Sent to Jane Doe.", "Thanks"]
+    found = await analyzer.analyze(texts, DetectionSpec.from_policy(DEFAULT))
+    assert [(s.start, s.end, s.entity) for s in found[1]] == [(0, 8, "PERSON")]
