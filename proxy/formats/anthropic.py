@@ -7,7 +7,16 @@ from typing import Any
 
 from ..reidentify import Restorer, StreamRestorer
 from ..sse import SSEEvent
-from .base import NOWHERE, Endpoint, Json, Placement, find_endpoint, require, restore_json
+from .base import (
+    NOWHERE,
+    Endpoint,
+    Json,
+    Placement,
+    event_json,
+    find_endpoint,
+    require,
+    restore_json,
+)
 from .extraction import Extraction, WalkRules, walk
 
 _ENDPOINTS = {
@@ -89,13 +98,7 @@ class AnthropicStream:
         self._streams: dict[int, tuple[str, StreamRestorer]] = {}
 
     def on_event(self, event: SSEEvent) -> list[SSEEvent]:
-        if event.data is None:
-            return [event]
-        try:
-            data = json.loads(event.data)
-        except ValueError:
-            event.data = self._restorer.restore(event.data)
-            return [event]
+        data = event_json(event, self._restorer)
         if not isinstance(data, dict):
             return [event]
         kind = data.get("type")

@@ -6,6 +6,7 @@ than text, how to restore an answer (whole or streamed) and its error body.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -37,6 +38,21 @@ def restore_json(node: Json, restorer: Restorer, json_string_keys: frozenset[str
     if isinstance(node, str):
         return restorer.restore(node)
     return node
+
+
+NOT_JSON = object()
+
+
+def event_json(event: SSEEvent, restorer: Restorer) -> Json:
+    """An SSE event's data, parsed; NOT_JSON when it has none, or when it is not JSON (its
+    text is then restored in place)."""
+    if event.data is None:
+        return NOT_JSON
+    try:
+        return json.loads(event.data)
+    except ValueError:
+        event.data = restorer.restore(event.data)
+        return NOT_JSON
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,17 @@ from typing import Any
 
 from ..reidentify import Restorer, StreamRestorer
 from ..sse import SSEEvent
-from .base import NOWHERE, Endpoint, Json, Placement, find_endpoint, require, restore_json
+from .base import (
+    NOT_JSON,
+    NOWHERE,
+    Endpoint,
+    Json,
+    Placement,
+    event_json,
+    find_endpoint,
+    require,
+    restore_json,
+)
 from .extraction import Extraction, WalkRules
 
 _ENDPOINTS = {
@@ -103,10 +113,8 @@ class OpenAIStream:
             return [event]
         if event.data.strip() == "[DONE]":
             return [*self.finish(), event]
-        try:
-            chunk = json.loads(event.data)
-        except ValueError:
-            event.data = self._restorer.restore(event.data)
+        chunk = event_json(event, self._restorer)
+        if chunk is NOT_JSON:
             return [event]
         if not isinstance(chunk, dict) or not isinstance(chunk.get("choices"), list):
             event.data = json.dumps(restore_json(chunk, self._restorer, _JSON_STRING_KEYS))

@@ -18,7 +18,7 @@ from typing import Any
 from ..reidentify import Restorer, StreamRestorer
 from ..sse import SSEEvent
 from .anthropic import AnthropicFormat, restore_claude_or_json
-from .base import Endpoint, Json, Placement, StreamRewriter, restore_json
+from .base import NOT_JSON, Endpoint, Json, Placement, StreamRewriter, event_json, restore_json
 from .extraction import Extraction, WalkRules, walk
 
 _PATH = re.compile(r"^/v1(?:beta1)?/projects/[^/]+/locations/([^/]+)/publishers/"
@@ -120,12 +120,8 @@ class GeminiStream:
         self._template: dict[str, Any] | None = None
 
     def on_event(self, event: SSEEvent) -> list[SSEEvent]:
-        if event.data is None:
-            return [event]
-        try:
-            chunk = json.loads(event.data)
-        except ValueError:
-            event.data = self._restorer.restore(event.data)
+        chunk = event_json(event, self._restorer)
+        if chunk is NOT_JSON:
             return [event]
         if not isinstance(chunk, dict) or not isinstance(chunk.get("candidates"), list):
             event.data = json.dumps(restore_json(chunk, self._restorer, _NO_KEYS),
