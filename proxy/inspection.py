@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from .audit import AuditRecord
+from .audit.values import parts as value_parts
 from .detect.fields import name_field
 from .detect.pool import Analyzer
 from .detect.spans import Span
@@ -37,9 +37,6 @@ def _parse(fmt: ApiFormat, endpoint: Endpoint, body: bytes) -> tuple[Json, Extra
     if not isinstance(document, dict):
         raise BadRequest("the request body must be a JSON object")
     return document, fmt.extract(endpoint, document)
-
-
-_WORDS = re.compile(r"[^\W_]{3,}")
 
 
 def _outside_tokens(text: str, spans: list[Span]) -> list[Span]:
@@ -76,7 +73,7 @@ def _rewrite(document: Json, extraction: Extraction, texts: list[str], found: li
             value = text[replaced.span.start:replaced.span.end]
             fingerprints.add(fingerprint(value))
             if replaced.span.entity == "PERSON":  # a surname can be looked up on its own
-                fingerprints.update(fingerprint(part) for part in _WORDS.findall(value))
+                fingerprints.update(fingerprint(part) for part in value_parts(value))
         slot.write(result.text)
         per_text.append((slot, result.replacements))
     extraction.commit()

@@ -15,11 +15,7 @@ import re
 from .detect.spans import Span, merge_overlaps
 from .detect.terms import common_terms
 from .detect.trie import trie_pattern
-from .detect.words import zipf
-
-# A name's words, hyphenated ones whole (El-Sayed) and in parts (Sayed).
-_NAME_PART = re.compile(r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*|[^\W\d_]+")
-
+from .detect.words import NAME_WORD, zipf
 
 Targets = dict[str, tuple[str, float]]
 
@@ -38,13 +34,14 @@ def _targets(texts: list[str], found: list[list[Span]]) -> tuple[Targets, Target
     for text, spans in zip(texts, found, strict=True):
         for span in spans:
             value = text[span.start:span.end]
-            if len(value) >= 4 and not (_NAME_PART.fullmatch(value) and zipf(value) >= 4.5):
+            if len(value) >= 4 and not (NAME_WORD.fullmatch(value) and zipf(value) >= 4.5):
                 add(value.casefold(), span.entity, span.score)
             else:  # short or a common word (`Li`, `Chase`): only exactly as written
                 add(value, span.entity, span.score, capitalised)
             if span.entity != "PERSON":
                 continue
-            parts = set(_NAME_PART.findall(value)) | set(re.findall(r"[^\W\d_]+", value))
+            # a name's words, hyphenated ones whole (El-Sayed) and in parts (Sayed)
+            parts = set(NAME_WORD.findall(value)) | set(re.findall(r"[^\W\d_]+", value))
             for part in parts:
                 if len(part) < 3 or part.casefold() in common_terms():
                     continue

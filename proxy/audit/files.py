@@ -18,6 +18,11 @@ def log_files(folder: Path) -> list[Path]:
     return rotated + ([current] if current.exists() else [])
 
 
+def files_of(path: Path) -> list[Path]:
+    """What an auditor's command reads: the whole log for a directory, else that file."""
+    return log_files(path) if path.is_dir() else [path]
+
+
 def last_link(files: list[Path]) -> Link:
     for path in reversed(files):
         lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line]

@@ -8,25 +8,23 @@ its own), and every record holding one is reported.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .files import log_files
-from .values import value_fingerprint
+from .files import files_of
+from .values import parts, value_fingerprint
 
 
 def find(path: Path, key: bytes, value: str) -> Iterator[tuple[str, dict[str, Any]]]:
     """(how it matched: "whole" or "part", record) for every record holding the value."""
     whole = value_fingerprint(key, value)
-    parts = {value_fingerprint(key, p) for p in re.findall(r"[^\W_]{3,}", value)} - {whole}
-    files = log_files(path) if path.is_dir() else [path]
-    for file in files:
+    by_part = {value_fingerprint(key, p) for p in parts(value)} - {whole}
+    for file in files_of(path):
         for line in file.read_text(encoding="utf-8").splitlines():
             record = json.loads(line)
             held = set(record.get("values") or [])
             if whole in held:
                 yield "whole", record
-            elif parts & held:
+            elif by_part & held:
                 yield "part", record

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .files import log_files
+from .files import files_of
 
 DIMENSIONS = ("route", "decision", "region", "entity")
 
@@ -63,8 +63,7 @@ def _when(text: str | None) -> datetime | None:
 def build(path: Path, since: str | None, until: str | None, route: str | None) -> Report:
     report = Report(since, until, route)
     start, end = _when(since), _when(until)
-    files = log_files(path) if path.is_dir() else [path]
-    for file in files:
+    for file in files_of(path):
         for line in file.read_text(encoding="utf-8").splitlines():
             record = json.loads(line)
             moment = datetime.fromisoformat(record["ts"])

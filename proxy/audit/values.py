@@ -22,5 +22,10 @@ def normalized(value: str) -> str:
     return re.sub(r"\s+", " ", fold(value).text).strip().casefold()
 
 
+def parts(value: str) -> list[str]:
+    """The words of a value that are fingerprinted on their own (a surname)."""
+    return re.findall(r"[^\W_]{3,}", value)
+
+
 def value_fingerprint(key: bytes, value: str) -> str:
     return hmac.new(key, normalized(value).encode(), hashlib.sha256).hexdigest()[:LENGTH]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .chain import START, Link, check, read_head
-from .files import CURRENT_NAME, HEAD_NAME, log_files
+from .files import CURRENT_NAME, HEAD_NAME, files_of
 
 
 @dataclass
@@ -25,15 +25,10 @@ class Verdict:
         return not self.problems
 
 
-def _files(path: Path) -> tuple[list[Path], Path]:
-    if path.is_dir():
-        return log_files(path), path / HEAD_NAME
-    return [path], path.parent / HEAD_NAME
-
-
 def verify(path: Path, key: bytes) -> Verdict:
     verdict = Verdict()
-    files, head_path = _files(path)
+    files = files_of(path)
+    head_path = (path if path.is_dir() else path.parent) / HEAD_NAME
     if not files:
         verdict.problems.append(f"{path}: no audit log here")
         return verdict

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -67,21 +68,23 @@ class _NoContextEnhancer(ContextAwareEnhancer):
         return raw_results
 
 
+@cache
+def _phrase(term: str) -> re.Pattern[str]:
+    """A policy's allow or deny phrase: whole words, any case."""
+    return re.compile(rf"(?<!\w){re.escape(term)}(?!\w)", re.IGNORECASE)
+
+
 def _outside_allowed(text: str, spans: list[Span], allow: tuple[str, ...]) -> list[Span]:
     """Drop findings that lie inside an occurrence of an `allow` string."""
     if not allow:
         return spans
-    allowed = [(m.start(), m.end()) for term in allow for m in
-               re.finditer(rf"(?<!\w){re.escape(term)}(?!\w)", text, re.IGNORECASE)]
+    allowed = [(m.start(), m.end()) for term in allow for m in _phrase(term).finditer(text)]
     return [s for s in spans if not any(a <= s.start and s.end <= b for a, b in allowed)]
 
 
 def _deny_spans(text: str, deny: tuple[str, ...]) -> list[Span]:
-    spans = []
-    for term in deny:
-        pattern = re.compile(rf"(?<!\w){re.escape(term)}(?!\w)", re.IGNORECASE)
-        spans += [Span(m.start(), m.end(), DENY_LIST_ENTITY, 1.0) for m in pattern.finditer(text)]
-    return spans
+    return [Span(m.start(), m.end(), DENY_LIST_ENTITY, 1.0)
+            for term in deny for m in _phrase(term).finditer(text)]
 
 
 class DetectionEngine:

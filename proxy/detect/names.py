@@ -22,9 +22,8 @@ from spacy.lang.en.stop_words import STOP_WORDS
 
 from .spans import Span
 from .terms import common_terms
-from .words import is_given_name, zipf
+from .words import NAME_WORD, is_given_name, zipf
 
-_WORD = re.compile(r"[^\W\d_]+(?:['\u2019\-][^\W\d_]+)*")
 # Words after which a name is near certain. Cues end with spaces or tabs only: a name is
 # on its cue's line (and packed texts, joined by blank lines, never lend each other cues).
 _STRONG_CUE = re.compile(
@@ -81,7 +80,7 @@ def _words_after(text: str, position: int, cue: str, limit: int = 3
     end = None
     cursor = position
     for count in range(limit):
-        match = _WORD.match(text, cursor)
+        match = NAME_WORD.match(text, cursor)
         if match is None or not _name_like(match.group(), count == 0, cue) \
                 or text[match.end():match.end() + 1] in ("-", "_", "@") \
                 or text[match.end():match.end() + 1].isdigit():
@@ -111,7 +110,7 @@ def _sentence_start(text: str, position: int) -> bool:
 
 def _given_names(text: str) -> list[Span]:
     spans = []
-    words = list(_WORD.finditer(text))
+    words = list(NAME_WORD.finditer(text))
     for i, word in enumerate(words):
         if not is_given_name(word.group()) or word.group().casefold() in common_terms():
             continue
@@ -130,7 +129,7 @@ def _capitalised_runs(text: str) -> list[Span]:
     """Two or more capitalised uncommon words inside a sentence: most likely a name
     (`for Fabián Etxeberria`). Tech and product names are filtered out later (terms.py)."""
     spans = []
-    words = list(_WORD.finditer(text))
+    words = list(NAME_WORD.finditer(text))
     i = 0
     while i < len(words):
         j = i
@@ -153,7 +152,7 @@ def _field_values(text: str) -> list[Span]:
     for match in [*_FIELD.finditer(text), *_LINE_FIELD.finditer(text)]:
         value_start = match.start(1)
         for part in re.finditer(r"[^,;]+", match.group(1)):
-            words = _WORD.findall(part.group())
+            words = NAME_WORD.findall(part.group())
             if 1 <= len(words) <= 4 and "@" not in part.group():
                 lead = len(part.group()) - len(part.group().lstrip())
                 start = value_start + part.start() + lead
@@ -187,7 +186,7 @@ def _csv_columns(text: str) -> list[Span]:
             position = offset
             for index, cell in enumerate(cells):
                 stripped = cell.strip()
-                if index in columns and stripped and _WORD.search(stripped) and "@" not in cell:
+                if index in columns and stripped and NAME_WORD.search(stripped) and "@" not in cell:
                     value = stripped.strip('"')
                     start = position + cell.index(value)
                     spans.append(Span(start, start + len(value), "PERSON", STRONG_SCORE))

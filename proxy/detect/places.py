@@ -16,9 +16,8 @@ from functools import cache
 from importlib import resources
 
 from .spans import Span
-from .words import zipf
+from .words import WORD, zipf
 
-_WORD = re.compile(r"[^\W\d_]+(?:['\u2019.\-][^\W\d_]+)*")
 _CUE = re.compile(r"(?i)(?<!\w)(?:in|at|from|to|near|visit(?:ing)?|via|city|town|"
                   r"based|lives|living|moved|located|office|branch|born)[ \t]+$")
 SCORE = 0.7
@@ -41,7 +40,7 @@ def places() -> frozenset[str]:
 def find_places(text: str) -> tuple[list[Span], list[Span]]:
     """(places known by name alone, places after a cue word such as "in" or "from")."""
     known = places()
-    words = list(_WORD.finditer(text))
+    words = list(WORD.finditer(text))
     spans: list[Span] = []
     cued_spans: list[Span] = []
     i = 0

@@ -21,11 +21,10 @@ from functools import cache
 from importlib import resources
 
 from .spans import Span
-from .words import is_given_name, zipf
+from .words import WORD, is_given_name, zipf
 
 SOFT_ENTITIES = frozenset({"PERSON", "LOCATION", "ORGANIZATION", "NRP"})
 _IDENTIFIER = re.compile(r"[_@/\\=<>{}\[\]]|\w\.\w|\d|[a-z][A-Z]{2,}")
-_WORD = re.compile(r"[^\W\d_]+(?:['\u2019.\-][^\W\d_]+)*")
 
 
 @cache
@@ -40,14 +39,14 @@ def is_term_or_identifier(text: str) -> bool:
     stripped = text.strip()
     if not stripped or "\n" in stripped or _IDENTIFIER.search(stripped):
         return True
-    words = _WORD.findall(stripped)
+    words = WORD.findall(stripped)
     return stripped.casefold() in common_terms() or not words or \
         all(w.casefold() in common_terms() for w in words)
 
 
 def is_common_words(text: str) -> bool:
     """Every word frequent in English and none a known given name (`Agenda`)."""
-    words = _WORD.findall(text)
+    words = WORD.findall(text)
     return bool(words) and all(zipf(w) >= 4.5 and not is_given_name(w) for w in words)
 
 

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from importlib import resources
 
 from wordfreq import zipf_frequency
+
+# A word of a name: letters, joined by apostrophes or hyphens (O'Brien, El-Sayed).
+NAME_WORD = re.compile(r"[^\W\d_]+(?:['\u2019\-][^\W\d_]+)*")
+# A word of a place or a term, where dots join too (St. Louis, Node.js).
+WORD = re.compile(r"[^\W\d_]+(?:['\u2019.\-][^\W\d_]+)*")
 
 
 @cache
