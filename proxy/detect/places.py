@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from .spans import Span
@@ -24,6 +24,7 @@ SCORE = 0.7
 MAX_WORDS = 4
 
 
+@lru_cache(maxsize=1 << 16)
 def _key(name: str) -> str:
     """Case- and accent-insensitive form: Wrocław, wroclaw and WROCLAW are one place."""
     decomposed = unicodedata.normalize("NFKD", name.casefold())
@@ -37,6 +38,13 @@ def places() -> frozenset[str]:
                      if len(line.strip()) >= 3 and not line.startswith("#"))
 
 
+@cache
+def _first_words() -> frozenset[str]:
+    """The first word of every place name: a run starting elsewhere is not looked up."""
+    return frozenset(match.group() for name in places()
+                     if (match := WORD.match(name)) is not None)
+
+
 def find_places(text: str) -> tuple[list[Span], list[Span]]:
     """(places known by name alone, places after a cue word such as "in" or "from")."""
     known = places()
@@ -44,8 +52,12 @@ def find_places(text: str) -> tuple[list[Span], list[Span]]:
     spans: list[Span] = []
     cued_spans: list[Span] = []
     i = 0
+    first_words = _first_words()
     while i < len(words):
         match = None
+        if _key(words[i].group()) not in first_words:
+            i += 1
+            continue
         for size in range(min(MAX_WORDS, len(words) - i), 0, -1):
             run = words[i:i + size]
             if any(text[a.end():b.start()] != " " for a, b in itertools.pairwise(run)):
