@@ -2,8 +2,8 @@
 
 The returned body is the only thing ever sent upstream for an inspected endpoint: it is
 re-serialized from the parsed document, so nothing uninspected (a duplicate key, say)
-rides along. Parsing and rewriting run in a thread and detection in worker processes,
-so a large prompt never stalls the event loop.
+rides along. Detection runs in worker processes, and parsing and rewriting a large body
+in a thread, so a large prompt never stalls the event loop.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from .audit import AuditRecord
 from .audit.values import parts as value_parts
@@ -27,6 +28,17 @@ from .policy import Policy
 from .propagate import propagate
 from .reidentify import TOKEN_SHAPE
 from .tokens import Replacement, TokenMap, count_actions, pseudonymize
+
+# Up to this size, parsing or rewriting a body takes well under a millisecond: less than
+# handing it to a thread and back.
+INLINE_BODY_BYTES = 32_768
+_T = TypeVar("_T")
+
+
+async def _off_loop_if_large(size: int, work: Callable[..., _T], *args: object) -> _T:
+    if size <= INLINE_BODY_BYTES:
+        return work(*args)
+    return await asyncio.to_thread(work, *args)
 
 
 def _parse(fmt: ApiFormat, endpoint: Endpoint, body: bytes) -> tuple[Json, Extraction]:
@@ -89,7 +101,7 @@ async def inspect(analyzer: Analyzer, fmt: ApiFormat, endpoint: Endpoint, policy
     before anything is detected."""
     if content_type.split(";")[0].strip().lower() != "application/json":
         raise UnsupportedMedia("the request body must be application/json")
-    document, extraction = await asyncio.to_thread(_parse, fmt, endpoint, body)
+    document, extraction = await _off_loop_if_large(len(body), _parse, fmt, endpoint, body)
     check_document(document)
     if extraction.uninspectable and policy.uninspectable_content == "refuse":
         kinds = Counter(extraction.uninspectable)
@@ -101,8 +113,8 @@ async def inspect(analyzer: Analyzer, fmt: ApiFormat, endpoint: Endpoint, policy
     found = await analyzer.analyze(texts, DetectionSpec.from_policy(policy))
     if len(found) != len(texts):
         raise InternalFailure("detection returned a result of the wrong shape")
-    inspected = await asyncio.to_thread(_rewrite, document, extraction, texts, found, policy,
-                                        tokens, fingerprint)
+    inspected = await _off_loop_if_large(len(body), _rewrite, document, extraction, texts,
+                                         found, policy, tokens, fingerprint)
     replacements = inspected.replacements
     record.entities = count_actions(replacements)
     record.values = [f for f in inspected.fingerprints if f]

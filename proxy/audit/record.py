@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -39,7 +39,11 @@ class AuditRecord:
     duration_ms: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """A copy for the writer thread (dataclasses.asdict's deep copy costs 0.1 ms)."""
+        data = dict(self.__dict__)
+        data["entities"] = {name: dict(counts) for name, counts in self.entities.items()}
+        data["values"] = list(self.values)
+        return data
 
 
 def canonical(data: dict[str, Any]) -> str:

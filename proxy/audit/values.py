@@ -28,4 +28,4 @@ def parts(value: str) -> list[str]:
 
 
 def value_fingerprint(key: bytes, value: str) -> str:
-    return hmac.new(key, normalized(value).encode(), hashlib.sha256).hexdigest()[:LENGTH]
+    return hmac.digest(key, normalized(value).encode(), hashlib.sha256).hex()[:LENGTH]
