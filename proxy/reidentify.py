@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from .tokens import TokenMap
 
@@ -28,8 +29,12 @@ class Restorer:
     def __init__(self, tokens: TokenMap) -> None:
         self._values = tokens.by_token
         self.stats = RestoreStats()
-        self._prefixes = {t[:i] for t in self._values for i in range(1, len(t))}
         self._longest = max((len(t) for t in self._values), default=0)
+
+    @cached_property
+    def _prefixes(self) -> set[str]:
+        """Every proper prefix of a token (streams only)."""
+        return {t[:i] for t in self._values for i in range(1, len(t))}
 
     def restore(self, text: str, json_escape: bool = False) -> str:
         if "<" not in text:
