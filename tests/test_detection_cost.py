@@ -62,5 +62,6 @@ def test_both_lookup_strategies_propagate_alike(monkeypatch: pytest.MonkeyPatch,
                                                max_finds: int) -> None:
     monkeypatch.setattr(propagation, "MAX_FINDS", max_finds)
     result = propagation.propagate(TEXTS, FOUND)
-    words = [[text[s.start:s.end] for s in spans] for text, spans in zip(TEXTS, result)]
+    words = [[text[s.start:s.end] for s in spans]
+             for text, spans in zip(TEXTS, result, strict=True)]
     assert words == [["Jane Doe"], ["DOE", "jane", "doe"], ["Jane DOE"], ["Li"]]
