@@ -13,6 +13,7 @@ import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import TypeVar
 
 from .audit import AuditRecord
@@ -79,6 +80,7 @@ def _rewrite(document: Json, extraction: Extraction, texts: list[str], found: li
                  in zip(extraction.slots, texts, found, strict=True)]
     per_text = []
     fingerprints: set[str] = set()
+    fingerprint = cache(fingerprint)  # a conversation repeats its values turn after turn
     for slot, text, spans in zip(extraction.slots, texts, propagate(texts, found), strict=True):
         result = pseudonymize(text, _outside_tokens(text, spans), policy, tokens)
         for replaced in result.replacements:

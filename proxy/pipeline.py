@@ -76,8 +76,14 @@ class Gateway:
                  record.request_id, record.route, record.endpoint, record.status,
                  record.decision, record.duration_ms)
         self._metrics.observe(record)
+        if response.prepared:
+            # The answer has left already (a stream, or bytes piped through): its line is
+            # queued in order now and written in the next batch, without holding the
+            # connection. A failure marks the log unwritable for the requests after it.
+            self._audit.enqueue(record)
+            return response
         written = await self._audit.write(record)
-        if not written and self._refuse_without_audit() and not response.prepared:
+        if not written and self._refuse_without_audit():
             # The answer has not left yet: without its audit line it does not leave at all.
             return _error(None, 503, "audit_unavailable", _NO_AUDIT, record)
         return response

@@ -57,10 +57,10 @@ TEXTS = ["Ask Jane Doe.", "later: DOE signed, jane.doe@example.com wrote; Doevil
 FOUND = [[Span(4, 12, "PERSON", 0.85)], [], [], [Span(0, 2, "PERSON", 0.85)]]
 
 
-@pytest.mark.parametrize("max_finds", [0, propagation.MAX_FINDS])
+@pytest.mark.parametrize("limit", [0, propagation.FIND_SCAN_LIMIT])
 def test_both_lookup_strategies_propagate_alike(monkeypatch: pytest.MonkeyPatch,
-                                               max_finds: int) -> None:
-    monkeypatch.setattr(propagation, "MAX_FINDS", max_finds)
+                                               limit: int) -> None:
+    monkeypatch.setattr(propagation, "FIND_SCAN_LIMIT", limit)
     result = propagation.propagate(TEXTS, FOUND)
     words = [[text[s.start:s.end] for s in spans]
              for text, spans in zip(TEXTS, result, strict=True)]

@@ -33,6 +33,8 @@ class AuditUnavailable(RuntimeError):
 
 
 class AuditSink(Protocol):
+    def enqueue(self, record: AuditRecord) -> asyncio.Future[None]: ...
+
     async def write(self, record: AuditRecord) -> bool: ...
 
     def is_writable(self) -> bool: ...
@@ -123,26 +125,39 @@ class JsonlAuditSink:
             error = exc
         loop.call_soon_threadsafe(_settle, [future for _, future in batch], error)
 
-    async def write(self, record: AuditRecord) -> bool:
-        """Append the record; False (and a loud log line) when the log cannot be written."""
+    def enqueue(self, record: AuditRecord) -> asyncio.Future[None]:
+        """Queue the record's line, in order, now; the future settles once it is written.
+        A failure also marks the log unwritable (with a loud log line)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
+        future.add_done_callback(self._note_outcome)
         with self._pending_lock:
             self._pending.append((record.as_dict(), future))
             queue_batch, self._batch_queued = not self._batch_queued, True
         if queue_batch:
             self._writer.submit(self._write_batch, loop)
+        return future
+
+    async def write(self, record: AuditRecord) -> bool:
+        """Append the record; False when the log cannot be written."""
         try:
-            await future
-        except Exception as exc:
-            if self._ok:
-                log.critical("AUDIT LOG NOT WRITABLE (%s): %s", exc.__class__.__name__,
-                             "requests are refused" if self._settings.on_failure == "refuse"
-                             else "requests go on WITHOUT an audit trail")
-            self._ok = False
+            await self.enqueue(record)
+        except Exception:
             return False
-        self._ok = True
         return True
+
+    def _note_outcome(self, future: asyncio.Future[None]) -> None:
+        if future.cancelled():
+            return
+        error = future.exception()
+        if error is None:
+            self._ok = True
+            return
+        if self._ok:
+            log.critical("AUDIT LOG NOT WRITABLE (%s): %s", error.__class__.__name__,
+                         "requests are refused" if self._settings.on_failure == "refuse"
+                         else "requests go on WITHOUT an audit trail")
+        self._ok = False
 
     def is_writable(self) -> bool:
         return self._ok
