@@ -30,6 +30,7 @@ _PHONE_CONTEXT = re.compile(r"(?<!\w)(phone|tel|telephone|mobile|cell|call|numbe
                             r"whatsapp|fax|reach|text)(?!\w)", re.IGNORECASE)
 _NOT_A_PHONE = re.compile(r"^\d{4}-\d{2}-\d{2}$|^\d+(\.\d+)+$|^\d{1,3}(,\d{3})+(\.\d+)?$")
 _GROUPED = re.compile(r"[()\s-]")
+_INTERNATIONAL = 0.8
 
 
 # Seven or more digits with phone punctuation between them: only such stretches can hold a
@@ -40,23 +41,28 @@ _DIGIT_RUN = re.compile(r"\+?\(?\d(?:[\d \t().\-/]*\d){6,}\)?")
 def phone_numbers(text: str) -> list[Span]:
     spans: dict[tuple[int, int], Span] = {}
     for run in _DIGIT_RUN.finditer(text):
-        start = max(0, run.start() - 1)
-        for span in _phones_in(text, start, run.end() + 1):
+        for span in _phones_in(text, run.start(), run.end()):
             spans[(span.start, span.end)] = span
     return list(spans.values())
 
 
-def _phones_in(text: str, begin: int, end: int) -> list[Span]:
-    """Phone numbers in text[begin:end]; context is looked for in the whole text."""
+def _phones_in(text: str, run_start: int, run_end: int) -> list[Span]:
+    """Phone numbers in and around a run of digits; context is looked for in the whole
+    text. Each region's matcher reads national formats its own way. Once a number in
+    international form with the top score covers the whole run, no region can add to it."""
+    begin, end = max(0, run_start - 1), run_end + 1
     spans: list[Span] = []
     for region in ("US", "GB", "DE", "IN"):
+        if any(s.start <= run_start and s.end >= run_end and s.score == _INTERNATIONAL
+               for s in spans):
+            break
         for found in PhoneNumberMatcher(text[begin:end], region, leniency=Leniency.POSSIBLE):
             start, stop, raw = found.start + begin, found.end + begin, found.raw_string
             digits = sum(c.isdigit() for c in raw)
             if _NOT_A_PHONE.match(raw) or digits < 7:
                 continue
             if raw.startswith("+") and digits >= 8:
-                score = 0.8
+                score = _INTERNATIONAL
             elif digits >= 10 and _GROUPED.search(raw):
                 score = 0.75
             elif _PHONE_CONTEXT.search(text, max(0, start - 40), start):
