@@ -55,7 +55,7 @@ def create_app(settings: Settings, *, analyzer: Analyzer | None = None,
             detection = config.detection
             pool = WorkerPoolAnalyzer(detection.model, detection.worker_count(),
                                       detection.chunk_chars, detection.cache_chars,
-                                      detection.recycle_after)
+                                      detection.recycle_after, detection.timeout_seconds)
             await pool.start()
             active = pool
         else:

@@ -111,7 +111,8 @@ class Detection(_Frozen):
     workers: int | Literal["auto"] = "auto"
     chunk_chars: int = Field(default=4000, ge=500)   # long texts are analyzed in windows
     cache_chars: int = Field(default=20_000_000, ge=0)  # detection cache, in characters
-    recycle_after: int = Field(default=5000, ge=10)  # batches before a worker is replaced
+    recycle_after: int = Field(default=5000, ge=10)  # batches per worker, then a fresh pool
+    timeout_seconds: float = Field(default=120, gt=0)  # longer fails closed (503), restarts
 
     def worker_count(self) -> int:
         if self.workers == "auto":

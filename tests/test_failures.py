@@ -11,9 +11,12 @@ from pathlib import Path
 import aiohttp
 
 from proxy.detect.pool import WorkerPoolAnalyzer
+from proxy.detect.spec import DetectionSpec
+from proxy.errors import InternalFailure
 from proxy.server import start_site
 from tests.conftest import MODEL, Gateway, build_app, write_config
 from tests.fake_provider import FakeProvider
+from tests.test_detection import DEFAULT
 
 CHAT = "/openai/v1/chat/completions"
 
@@ -90,3 +93,50 @@ async def test_readyz_and_metrics(gateway: Gateway) -> None:
     for stage in ("detection", "upstream", "total"):
         assert f'aliasgate_request_seconds_count{{route="openai",stage="{stage}"}}' in text
     assert "Jane" not in text
+
+
+async def test_workers_are_recycled_without_a_pause_and_the_old_ones_exit() -> None:
+    pool = WorkerPoolAnalyzer(MODEL, workers=1, chunk_chars=4000, recycle_after=10,
+                              cache_chars=0)
+    await pool.start()
+    spec = DetectionSpec.from_policy(DEFAULT)
+    try:
+        first = pool.worker_pids()
+        for i in range(60):  # every call is answered while the fresh pool starts
+            [spans] = await pool.analyze([f"My name is Jane Doe, call +44 20 7946 {1000 + i}."],
+                                         spec)
+            assert {s.entity for s in spans} == {"PERSON", "PHONE_NUMBER"}
+            assert pool.is_ready()
+            if pool.worker_pids() != first:
+                break
+            await asyncio.sleep(0.1)
+        assert pool.worker_pids() != first, "a fresh pool was swapped in"
+        for _ in range(100):
+            if not any(map(_alive, first)):
+                break
+            await asyncio.sleep(0.1)
+        assert not any(map(_alive, first)), "the old workers exit"
+    finally:
+        await pool.close()
+
+
+async def test_detection_that_runs_too_long_fails_closed() -> None:
+    pool = WorkerPoolAnalyzer(MODEL, workers=1, chunk_chars=4000, timeout_seconds=0.001)
+    await pool.start()
+    try:
+        try:
+            await pool.analyze(["Dear Jane Doe, " * 2000], DetectionSpec.from_policy(DEFAULT))
+            raise AssertionError("detection should have timed out")
+        except InternalFailure as exc:
+            assert "timed out; nothing was sent" in str(exc)
+        assert not pool.is_ready()   # a fresh pool starts in the background
+    finally:
+        await pool.close()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

@@ -2,6 +2,11 @@
 
 Each worker loads the spaCy pipeline once. Long texts are cut into windows here, in the
 gateway process, so one large prompt is spread over every worker.
+
+spaCy's string store only grows (every new word it reads is interned), so after
+`recycle_after` batches per worker a fresh pool is started in the background and swapped
+in when ready; the old one finishes its batches and exits. (The standard library's
+`max_tasks_per_child` is not used: on Python 3.11 the pool hangs when a worker retires.)
 """
 
 from __future__ import annotations
@@ -79,23 +84,24 @@ class WorkerPoolAnalyzer:
     fresh pool starts in the background."""
 
     def __init__(self, model: str, workers: int, chunk_chars: int,
-                 cache_chars: int = 20_000_000, recycle_after: int = 5000) -> None:
+                 cache_chars: int = 20_000_000, recycle_after: int = 5000,
+                 timeout_seconds: float = 120.0) -> None:
         self._model = model
         self._workers = max(1, workers)
         self._chunk_chars = chunk_chars
+        self._timeout = timeout_seconds
         self.cache = DetectionCache(cache_chars)
-        # spaCy's string store only grows (every new name is interned): a worker is replaced
-        # by a fresh one after this many batches, so memory stays flat.
         self._recycle_after = recycle_after
+        self._batches = 0   # run by the current pool
         self._executor: ProcessPoolExecutor | None = None
         self._restarting: asyncio.Task[None] | None = None
+        self._recycling: asyncio.Task[None] | None = None
 
     def _started_executor(self, startup_seconds: float = 120.0) -> ProcessPoolExecutor:
         """A new pool whose every worker has loaded the model (blocking: run in a thread)."""
         executor = ProcessPoolExecutor(self._workers, initializer=_init_worker,
                                        initargs=(self._model,),
-                                       mp_context=multiprocessing.get_context("spawn"),
-                                       max_tasks_per_child=self._recycle_after)
+                                       mp_context=multiprocessing.get_context("spawn"))
         seen: set[int] = set()
         deadline = time.monotonic() + startup_seconds
         while len(seen) < self._workers and time.monotonic() < deadline:
@@ -122,14 +128,21 @@ class WorkerPoolAnalyzer:
                 for offset, chunk in windows(text, self._chunk_chars) if chunk.strip()]
         loop = asyncio.get_running_loop()
         batches = _batches(pack(jobs, self._chunk_chars), self._workers) if jobs else []
+        self._batches += len(batches)
+        if self._batches >= self._recycle_after * self._workers:
+            self._recycle_in_background(executor)
         try:
-            results = await asyncio.gather(*(
+            results = await asyncio.wait_for(asyncio.gather(*(
                 loop.run_in_executor(executor, _analyze_batch, [p.text for p in b], spec)
-                for b in batches))
+                for b in batches)), self._timeout)
         except BrokenProcessPool as exc:
             log.error("a detection worker died; restarting the pool")
             self._restart_in_background(executor)
             raise InternalFailure("detection failed; nothing was sent") from exc
+        except TimeoutError as exc:
+            log.error("detection took over %s s; restarting the pool", self._timeout)
+            self._restart_in_background(executor)
+            raise InternalFailure("detection timed out; nothing was sent") from exc
         except Exception as exc:
             log.error("detection raised %s", exc.__class__.__name__)
             raise InternalFailure("detection failed; nothing was sent") from exc
@@ -149,6 +162,28 @@ class WorkerPoolAnalyzer:
             merged.append(spans)
         return merged
 
+    def _recycle_in_background(self, current: ProcessPoolExecutor) -> None:
+        """Swap in a fresh pool once it is ready; the current one serves until then."""
+        if self._recycling is not None or self._restarting is not None:
+            return
+
+        async def recycle() -> None:
+            try:
+                fresh = await asyncio.to_thread(self._started_executor)
+                if self._executor is not current:   # restarted or closed meanwhile
+                    await asyncio.to_thread(fresh.shutdown)
+                    return
+                self._executor, self._batches = fresh, 0
+                await asyncio.to_thread(current.shutdown)   # its batches finish first
+                log.info("detection workers recycled")
+            except Exception as exc:  # the current pool goes on serving
+                log.error("detection workers could not be recycled: %s",
+                          exc.__class__.__name__)
+            finally:
+                self._recycling = None
+
+        self._recycling = asyncio.create_task(recycle())
+
     def _restart_in_background(self, broken: ProcessPoolExecutor) -> None:
         if self._restarting is not None or broken is not self._executor:
             return  # another request already noticed
@@ -157,6 +192,7 @@ class WorkerPoolAnalyzer:
             try:
                 await asyncio.to_thread(broken.shutdown, wait=False, cancel_futures=True)
                 self._executor = await asyncio.to_thread(self._started_executor)
+                self._batches = 0
                 log.info("detection workers restarted")
             except Exception as exc:  # stays not ready; every request fails closed
                 self._executor = None
@@ -167,8 +203,9 @@ class WorkerPoolAnalyzer:
         self._restarting = asyncio.create_task(restart())
 
     async def close(self) -> None:
-        if self._restarting is not None:
-            await self._restarting
+        for task in (self._restarting, self._recycling):
+            if task is not None:
+                await task
         if self._executor is not None:
             executor, self._executor = self._executor, None
             await asyncio.to_thread(executor.shutdown)
