@@ -33,7 +33,7 @@ FILLER = ("We moved the billing job to Kubernetes on Monday and the queue latenc
 
 def prompt(size: int, rng: random.Random) -> str:
     """About `size` characters of chat text with fresh personal data in it."""
-    parts = []
+    parts: list[str] = []
     while sum(map(len, parts)) < size:
         name = f"{rng.choice(NAMES)}{rng.randint(10, 99999)}"
         parts.append(f"Hi, this is {name}; mail {name.split()[0].lower()}"
@@ -311,12 +311,12 @@ async def main(quick: bool) -> int:
             results.append(("5. streaming first byte added", "<= 5 ms", f"{added:.1f} ms",
                             added <= 5))
 
-            workers = len(family(gateway.pid))
+            processes = len(family(gateway.pid))
             before = rss_kb(family(gateway.pid))
             total = 80 if quick else 100_000
             for _ in range(total // 1000 or 1):
                 await load(16, min(total, 1000), lambda i: chat(gw, prompt(1024, rng)))
-            after = await settled_rss_kb(gateway.pid, workers)
+            after = await settled_rss_kb(gateway.pid, processes)
             growth = (after - before) / before
             results.append((f"6. RSS growth over {total:,} requests", "< 10% (over 100K)",
                             f"{growth:+.1%} ({before // 1024} -> {after // 1024} MB)",

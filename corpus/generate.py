@@ -174,7 +174,7 @@ def ssn(rng: random.Random) -> str:
 
 
 def phone(rng: random.Random) -> str:
-    return rng.choice([
+    formats: list[Callable[[], str]] = [
         lambda: f"+1 {rng.randint(201, 989)} 555 {rng.randint(100, 999):04d}",
         lambda: f"({rng.randint(201, 989)}) 555-{rng.randint(100, 999):04d}",
         lambda: f"+44 20 7946 {rng.randint(0, 999):04d}",
@@ -182,7 +182,8 @@ def phone(rng: random.Random) -> str:
         lambda: f"+33 1 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} "
                 f"{rng.randint(10, 99)}",
         lambda: f"+91 {rng.randint(70000, 99999)} {rng.randint(10000, 99999)}",
-    ])()
+    ]
+    return rng.choice(formats)()
 
 
 def card(rng: random.Random) -> str:
