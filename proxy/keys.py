@@ -14,6 +14,7 @@ import hmac
 import os
 import secrets
 import stat
+from functools import lru_cache
 from pathlib import Path
 
 from .errors import ConfigError
@@ -54,6 +55,7 @@ def load_master_key(state_dir: Path, create: bool = True) -> bytes | None:
     return _decode(encoded.decode(), str(path))
 
 
+@lru_cache(maxsize=4096)  # the same few keys on every request (per tenant)
 def derive(master: bytes, purpose: str, scope: str = "") -> bytes:
     """A key for one purpose (and one tenant); labels are length-prefixed so none collide."""
     label = f"aliasgate/v1/{len(purpose)}:{purpose}/{len(scope)}:{scope}".encode()

@@ -76,10 +76,11 @@ class Gateway:
                  record.request_id, record.route, record.endpoint, record.status,
                  record.decision, record.duration_ms)
         self._metrics.observe(record)
-        if response.prepared:
-            # The answer has left already (a stream, or bytes piped through): its line is
-            # queued in order now and written in the next batch, without holding the
-            # connection. A failure marks the log unwritable for the requests after it.
+        if response.prepared or not request.body_exists:
+            # The answer has left already (a stream, bytes piped through), or the request
+            # carried nothing to inspect (GET /v1/models): its line is queued in order now
+            # and written in the next batch, without holding the answer or the connection.
+            # A failure marks the log unwritable for the requests after it.
             self._audit.enqueue(record)
             return response
         written = await self._audit.write(record)

@@ -16,7 +16,7 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from .audit import AuditRecord
-from .errors import InternalFailure
+from .errors import InternalFailure, UpstreamFailed
 from .eventstream import EventStreamError
 from .formats.base import ApiFormat
 from .reidentify import Restorer
@@ -93,9 +93,22 @@ class StreamCut(ValueError):
     """The provider's stream ended in the middle of a frame."""
 
 
+# A small, uncompressed answer of known length is read whole and sent in one write (a
+# compressed one is streamed: its length says nothing about its size once decompressed).
+WHOLE_ANSWER_BYTES = 65_536
+
+
 async def pipe_bytes(request: web.Request, upstream: aiohttp.ClientResponse,
                      headers: CIMultiDict[str], record: AuditRecord) -> web.StreamResponse:
     """An answer with nothing to restore (nothing was inspected, or not text), as bytes."""
+    length = upstream.content_length
+    if length is not None and length <= WHOLE_ANSWER_BYTES and \
+            "Content-Encoding" not in upstream.headers:
+        try:
+            body = await upstream.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise UpstreamFailed("the provider's answer broke off") from exc
+        return web.Response(status=upstream.status, headers=headers, body=body)
     response = web.StreamResponse(status=upstream.status, headers=headers)
     await response.prepare(request)
     try:

@@ -168,10 +168,23 @@ class _Handlers:
         return web.json_response({"object": "list", "data": data, "model": body["model"],
                                   "usage": {"prompt_tokens": 1, "total_tokens": 1}})
 
-    async def models(self, request: web.Request) -> web.Response:
+    async def models(self, request: web.Request) -> web.StreamResponse:
+        """`?limit=N` lists N models (a large answer); `?order=cut` promises a length,
+        sends part of it and drops the connection."""
         await self.record(request)
-        return web.json_response({"object": "list", "data": [
-            {"id": "gpt-test", "object": "model", "created": 0, "owned_by": "fake"}]})
+        count = int(request.query.get("limit", "1"))
+        body = json.dumps({"object": "list", "data": [
+            {"id": f"gpt-test-{i}", "object": "model", "created": 0, "owned_by": "fake"}
+            for i in range(count)]}).encode()
+        if request.query.get("order") != "cut":
+            return web.Response(body=body, content_type="application/json")
+        response = web.StreamResponse(headers={"Content-Type": "application/json",
+                                               "Content-Length": str(len(body))})
+        await response.prepare(request)
+        await response.write(body[:10])
+        assert request.transport is not None
+        request.transport.close()
+        return response
 
     # --- Anthropic ------------------------------------------------------------------------
     async def messages(self, request: web.Request) -> web.StreamResponse:

@@ -425,3 +425,21 @@ async def test_a_gateway_key_sent_as_bearer_is_not_forwarded(start_gateway: Gate
     assert gw.provider.received[1].headers["Authorization"] == "Bearer sk-provider"
     status, body, _ = await post(gw, CHAT, json_body=chat_body("hi"))
     assert status == 401 and openai_error(body) == "aliasgate_unauthorized"
+
+
+@pytest.mark.parametrize("count", [1, 3000])   # read whole, and streamed (over 64 KB)
+async def test_answers_with_nothing_to_restore_pass_whole(gateway: Gateway, count: int) -> None:
+    async with aiohttp.ClientSession() as session, session.get(
+            f"{gateway.url}/openai/v1/models?limit={count}") as resp:
+        assert resp.status == 200
+        listing = await resp.json()
+    assert [m["id"] for m in listing["data"]] == [f"gpt-test-{i}" for i in range(count)]
+    [record] = await gateway.audit_after(1)
+    assert record["decision"] == "forwarded" and record["status"] == 200
+
+
+async def test_a_small_answer_cut_short_is_502(gateway: Gateway) -> None:
+    async with aiohttp.ClientSession() as session, session.get(
+            f"{gateway.url}/openai/v1/models?order=cut") as resp:
+        assert resp.status == 502
+        assert (await resp.json())["error"]["code"] == "aliasgate_upstream_failed"
