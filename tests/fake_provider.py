@@ -174,7 +174,8 @@ class _Handlers:
         await self.record(request)
         count = int(request.query.get("limit", "1"))
         body = json.dumps({"object": "list", "data": [
-            {"id": f"gpt-test-{i}", "object": "model", "created": 0, "owned_by": "fake"}
+            {"id": "gpt-test" if i == 0 else f"gpt-test-{i}", "object": "model", "created": 0,
+             "owned_by": "fake"}
             for i in range(count)]}).encode()
         if request.query.get("order") != "cut":
             return web.Response(body=body, content_type="application/json")
