@@ -174,6 +174,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--log-format", choices=["text", "json"], default="text")
+    serve.add_argument("--log-level", choices=["debug", "info", "warning"], default="info",
+                       help="debug adds a line for every request forwarded as asked")
     serve.set_defaults(run=_serve)
     scan = sub.add_parser("scan", help="pseudonymize text from stdin and show the findings")
     scan.add_argument("--policy", default="default", help="policy name or YAML file")
@@ -222,7 +224,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    setup_logs(getattr(args, "log_format", "text"))
+    setup_logs(getattr(args, "log_format", "text"), getattr(args, "log_level", "info"))
     try:
         code: int = args.run(args)
     except ConfigError as exc:

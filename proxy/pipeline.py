@@ -72,9 +72,12 @@ class Gateway:
                              request_id=request[REQUEST_ID], method=request.method)
         response = await self._respond(request, record)
         record.duration_ms = round((time.perf_counter() - started) * 1000, 2)
-        log.info("request %s route=%s endpoint=%s status=%s decision=%s ms=%s",
-                 record.request_id, record.route, record.endpoint, record.status,
-                 record.decision, record.duration_ms)
+        # Every request is in the audit log; the operator log names the ones that did not go
+        # as asked (all of them at --log-level debug).
+        log.log(logging.DEBUG if record.decision in ("forwarded", "passthrough") else logging.INFO,
+                "request %s route=%s endpoint=%s status=%s decision=%s ms=%s",
+                record.request_id, record.route, record.endpoint, record.status,
+                record.decision, record.duration_ms)
         self._metrics.observe(record)
         if response.prepared or not request.body_exists:
             # The answer has left already (a stream, bytes piped through), or the request

@@ -84,7 +84,7 @@ async def test_serve_runs_the_gateway_from_a_config(tmp_path: Path, provider: Fa
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     command = [*CLI, "serve", "--config", str(config_path), "--port", str(port),
-               "--log-format", "json"]
+               "--log-format", "json", "--log-level", "debug"]
     process = subprocess.Popen(  # noqa: ASYNC220 - the gateway under test
         command, stderr=subprocess.PIPE, text=True, env={**os.environ})
     try:
