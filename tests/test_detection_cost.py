@@ -65,3 +65,11 @@ def test_both_lookup_strategies_propagate_alike(monkeypatch: pytest.MonkeyPatch,
     words = [[text[s.start:s.end] for s in spans]
              for text, spans in zip(TEXTS, result, strict=True)]
     assert words == [["Jane Doe"], ["DOE", "jane", "doe"], ["Jane DOE"], ["Li"]]
+
+
+async def test_a_finding_the_policy_drops_does_not_keep_ner_away(
+        analyzer: WorkerPoolAnalyzer) -> None:
+    # "ask" finds the name at 0.7, under this policy's min_score; NER still reads it (0.85).
+    strict = DEFAULT.model_copy(update={"min_score": 0.8})
+    [out] = await sent(analyzer, strict, ORDINARY + "Please ask Thandiwe Okonkwo today.")
+    assert "Thandiwe" not in out and "Okonkwo" not in out

@@ -132,14 +132,16 @@ class DetectionEngine:
         if "PERSON" in wanted:
             spans += likely_names(text)
             vouched += strong_names(text)
-        # Values the rules settled, which NER need not look at again. Places the gazetteer
-        # alone suggests are not among them: NER tells the surname Takahashi from the city.
+        # Values the rules settled (with a score the policy keeps), which NER need not look
+        # at again. Places the gazetteer alone suggests are not among them: NER tells the
+        # surname Takahashi from the city.
         settled = [*spans, *vouched]
         if "LOCATION" in wanted:
             likely, cued = find_places(text)
             spans += likely
             vouched += cued
             settled += cued
+        settled = [s for s in settled if s.score >= spec.min_score]
         ner_wanted = sorted(wanted & NER_ENTITIES)
         if ner_wanted:
             # Scoping is exact only while terms.py would drop what NER finds elsewhere.
