@@ -123,6 +123,7 @@ async def test_workers_are_recycled_without_a_pause_and_the_old_ones_exit() -> N
 async def test_detection_that_runs_too_long_fails_closed() -> None:
     pool = WorkerPoolAnalyzer(MODEL, workers=1, chunk_chars=4000, timeout_seconds=0.001)
     await pool.start()
+    [stuck] = pool.worker_pids()
     try:
         try:
             await pool.analyze(["Dear Jane Doe, " * 2000], DetectionSpec.from_policy(DEFAULT))
@@ -130,6 +131,11 @@ async def test_detection_that_runs_too_long_fails_closed() -> None:
         except InternalFailure as exc:
             assert "timed out; nothing was sent" in str(exc)
         assert not pool.is_ready()   # a fresh pool starts in the background
+        for _ in range(50):
+            if not _alive(stuck):
+                break
+            await asyncio.sleep(0.1)
+        assert not _alive(stuck), "the worker that ran too long is stopped"
     finally:
         await pool.close()
 

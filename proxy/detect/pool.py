@@ -197,7 +197,10 @@ class WorkerPoolAnalyzer:
         async def restart() -> None:
             delay = 1.0
             try:
+                stuck = list((getattr(broken, "_processes", None) or {}).values())
                 await asyncio.to_thread(broken.shutdown, wait=False, cancel_futures=True)
+                for process in stuck:  # a worker that timed out may never return
+                    process.terminate()
                 while True:
                     try:
                         self._executor = await asyncio.to_thread(self._started_executor)
