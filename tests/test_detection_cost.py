@@ -18,12 +18,12 @@ ORDINARY = ("We moved the billing job to Kubernetes on Monday and the queue look
 
 def test_ordinary_text_needs_no_ner() -> None:
     text = ORDINARY * 20
-    assert ner_ranges(text, []) == []
+    assert ner_ranges(text, [], []) == []
 
 
 def test_ner_looks_around_an_unknown_name_with_context_either_side() -> None:
     text = ORDINARY * 5 + "Yesterday Thandiwe Okonkwo-Baptiste approved it. " + ORDINARY * 5
-    [(start, end)] = ner_ranges(text, [])
+    [(start, end)] = ner_ranges(text, [], [])
     name = text.index("Thandiwe")
     assert start < name - 40 and end > name + 60   # whole words of context on each side
     assert end - start < len(text) / 3
@@ -32,13 +32,21 @@ def test_ner_looks_around_an_unknown_name_with_context_either_side() -> None:
 def test_values_the_rules_settled_are_not_looked_at_again() -> None:
     text = ORDINARY * 5 + "My name is Thandiwe Okonkwo. " + ORDINARY * 5
     start = text.index("Thandiwe")
-    settled = [Span(start, start + len("Thandiwe Okonkwo"), "PERSON", 0.95)]
-    assert ner_ranges(text, settled) == []
+    name = [Span(start, start + len("Thandiwe Okonkwo"), "PERSON", 0.95)]
+    assert ner_ranges(text, [], name) == []
+
+
+def test_a_name_ner_could_make_longer_is_looked_at_again() -> None:
+    text = ORDINARY * 5 + "It was approved by Thandiwe Jenkins today. " + ORDINARY * 5
+    start = text.index("Thandiwe")
+    found = [Span(start, start + len("Thandiwe"), "PERSON", 0.85)]
+    [(begin, end)] = ner_ranges(text, [], found)
+    assert begin < start and end > text.index("Jenkins")
 
 
 @pytest.mark.parametrize(("word", "candidate"), [
     ("Thandiwe", True), ("okonkwo", True), ("Grafana", False), ("Monday", False),
-    ("Please", False), ("invoice", False),
+    ("Please", False), ("invoice", False), ("prague", True), ("Berlin", True),
 ])
 def test_candidates_are_the_words_a_soft_finding_needs(word: str, candidate: bool) -> None:
     assert is_candidate(word) is candidate
@@ -73,3 +81,13 @@ async def test_a_finding_the_policy_drops_does_not_keep_ner_away(
     strict = DEFAULT.model_copy(update={"min_score": 0.8})
     [out] = await sent(analyzer, strict, ORDINARY + "Please ask Thandiwe Okonkwo today.")
     assert "Thandiwe" not in out and "Okonkwo" not in out
+
+
+@pytest.mark.parametrize(("text", "hidden"), [
+    ("The invoice was approved by Mary Jenkins and sent on.", ["Jenkins"]),
+    ("honestly rents in vienna and prague are too high for us.", ["prague"]),
+])
+async def test_what_ner_finds_beside_ordinary_text_is_still_found(
+        analyzer: WorkerPoolAnalyzer, text: str, hidden: list[str]) -> None:
+    [out] = await sent(analyzer, DEFAULT, ORDINARY * 10 + text + " " + ORDINARY * 10)
+    assert not any(word in out for word in hidden), out[len(ORDINARY) * 10:][:120]

@@ -128,25 +128,24 @@ class DetectionEngine:
             spans += phone_numbers(text)
         if DENY_LIST_ENTITY in wanted:
             spans += _deny_spans(text, spec.deny)
-        vouched: list[Span] = []
+        structured = list(spans)
+        names: list[Span] = []   # names and places, except those the gazetteer alone
+        vouched: list[Span] = []  # suggests: NER tells the surname Takahashi from the city
         if "PERSON" in wanted:
-            spans += likely_names(text)
+            names += likely_names(text)
             vouched += strong_names(text)
-        # Values the rules settled (with a score the policy keeps), which NER need not look
-        # at again. Places the gazetteer alone suggests are not among them: NER tells the
-        # surname Takahashi from the city.
-        settled = [*spans, *vouched]
         if "LOCATION" in wanted:
             likely, cued = find_places(text)
             spans += likely
             vouched += cued
-            settled += cued
-        settled = [s for s in settled if s.score >= spec.min_score]
+        spans += names
         ner_wanted = sorted(wanted & NER_ENTITIES)
         if ner_wanted:
             # Scoping is exact only while terms.py would drop what NER finds elsewhere.
             scoped = spec.keep_common_terms and set(ner_wanted) <= SOFT_ENTITIES
-            spans += self._ner(text, ner_wanted, settled if scoped else None)
+            kept = [[s for s in found if s.score >= spec.min_score]
+                    for found in (structured, [*names, *vouched])]
+            spans += self._ner(text, ner_wanted, kept if scoped else None)
         spans = [s for s in spans if s.entity in wanted and s.score >= spec.min_score]
         vouched = [s for s in vouched if s.score >= spec.min_score]
         if spec.keep_common_terms:
@@ -163,10 +162,12 @@ class DetectionEngine:
                                          nlp_artifacts=self._no_nlp)
         return [Span(r.start, r.end, r.entity_type, float(r.score)) for r in results]
 
-    def _ner(self, text: str, entities: list[str], settled: list[Span] | None) -> list[Span]:
-        """Presidio's spaCy recognizer, on the whole text or, when `settled` is given, only
-        where it can change the outcome (see ner_scope.py)."""
-        ranges = [(0, len(text))] if settled is None else ner_ranges(text, settled)
+    def _ner(self, text: str, entities: list[str], by_rules: list[list[Span]] | None
+             ) -> list[Span]:
+        """Presidio's spaCy recognizer, on the whole text or, when `by_rules` holds what the
+        rules found (structured values; names and places), only where it can change the
+        outcome (see ner_scope.py)."""
+        ranges = [(0, len(text))] if by_rules is None else ner_ranges(text, *by_rules)
         if not ranges:
             return []
         packed = pack([(0, start, text[start:end]) for start, end in ranges], len(text) * 2)[0]

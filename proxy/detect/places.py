@@ -38,6 +38,10 @@ def places() -> frozenset[str]:
                      if len(line.strip()) >= 3 and not line.startswith("#"))
 
 
+def is_place_name(word: str) -> bool:
+    return _key(word) in places()
+
+
 @cache
 def _first_words() -> frozenset[str]:
     """The first word of every place name: a run starting elsewhere is not looked up."""
