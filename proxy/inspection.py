@@ -30,14 +30,15 @@ from .propagate import propagate
 from .reidentify import TOKEN_SHAPE
 from .tokens import Replacement, TokenMap, count_actions, pseudonymize
 
-# Up to this size, parsing or rewriting a body takes well under a millisecond: less than
-# handing it to a thread and back.
+# Up to this size (and this many findings, for rewriting), parsing or rewriting a body
+# takes well under a millisecond: less than handing it to a thread and back.
 INLINE_BODY_BYTES = 32_768
+INLINE_FINDINGS = 256
 _T = TypeVar("_T")
 
 
-async def _off_loop_if_large(size: int, work: Callable[..., _T], *args: object) -> _T:
-    if size <= INLINE_BODY_BYTES:
+async def _off_loop_unless(small: bool, work: Callable[..., _T], *args: object) -> _T:
+    if small:
         return work(*args)
     return await asyncio.to_thread(work, *args)
 
@@ -103,7 +104,8 @@ async def inspect(analyzer: Analyzer, fmt: ApiFormat, endpoint: Endpoint, policy
     before anything is detected."""
     if content_type.split(";")[0].strip().lower() != "application/json":
         raise UnsupportedMedia("the request body must be application/json")
-    document, extraction = await _off_loop_if_large(len(body), _parse, fmt, endpoint, body)
+    small = len(body) <= INLINE_BODY_BYTES
+    document, extraction = await _off_loop_unless(small, _parse, fmt, endpoint, body)
     check_document(document)
     if extraction.uninspectable and policy.uninspectable_content == "refuse":
         kinds = Counter(extraction.uninspectable)
@@ -115,8 +117,9 @@ async def inspect(analyzer: Analyzer, fmt: ApiFormat, endpoint: Endpoint, policy
     found = await analyzer.analyze(texts, DetectionSpec.from_policy(policy))
     if len(found) != len(texts):
         raise InternalFailure("detection returned a result of the wrong shape")
-    inspected = await _off_loop_if_large(len(body), _rewrite, document, extraction, texts,
-                                         found, policy, tokens, fingerprint)
+    small = small and sum(map(len, found)) <= INLINE_FINDINGS
+    inspected = await _off_loop_unless(small, _rewrite, document, extraction, texts, found,
+                                       policy, tokens, fingerprint)
     replacements = inspected.replacements
     record.entities = count_actions(replacements)
     record.values = [f for f in inspected.fingerprints if f]

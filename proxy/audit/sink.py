@@ -95,6 +95,9 @@ class JsonlAuditSink:
             (self._settings.rotate_daily and today != self._opened and size > 0)
         if not due:
             return
+        self._file.flush()
+        if self._settings.fsync == "always":  # lines of this batch may be in the old file
+            os.fsync(self._file.fileno())
         self._file.close()
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         os.replace(self.path, self.path.with_name(f"audit-{stamp}-{self._link.seq}.jsonl"))

@@ -7,6 +7,7 @@ spaCy's string store only grows (every new word it reads is interned), so after
 `recycle_after` batches per worker a fresh pool is started in the background and swapped
 in when ready; the old one finishes its batches and exits. (The standard library's
 `max_tasks_per_child` is not used: on Python 3.11 the pool hangs when a worker retires.)
+A pool is replaced the same way when it breaks, but requests fail closed meanwhile.
 """
 
 from __future__ import annotations
@@ -81,8 +82,10 @@ def _batches(packs: list[Pack], count: int) -> list[list[Pack]]:
 
 
 class WorkerPoolAnalyzer:
-    """Detection in `workers` processes. If one dies, requests fail closed (503) while a
-    fresh pool starts in the background."""
+    """Detection in `workers` processes. If one dies or a batch runs past the timeout, the
+    pool's workers are stopped and requests fail closed (503) while a fresh pool starts in
+    the background. Every `recycle_after` batches per worker a fresh pool is started too,
+    and swapped in when ready, while the current one serves."""
 
     def __init__(self, model: str, workers: int, chunk_chars: int,
                  cache_chars: int = 10_000_000, recycle_after: int = 5000,
@@ -95,8 +98,9 @@ class WorkerPoolAnalyzer:
         self._recycle_after = recycle_after
         self._batches = 0   # run by the current pool
         self._executor: ProcessPoolExecutor | None = None
-        self._restarting: asyncio.Task[None] | None = None
-        self._recycling: asyncio.Task[None] | None = None
+        self._out_of_service = False   # the current pool broke: fail closed until replaced
+        self._replacing: asyncio.Task[None] | None = None   # one fresh pool at a time
+        self._stopping: set[asyncio.Task[None]] = set()
 
     def _started_executor(self, startup_seconds: float = 120.0) -> ProcessPoolExecutor:
         """A new pool whose every worker has loaded the model (blocking: run in a thread)."""
@@ -110,7 +114,7 @@ class WorkerPoolAnalyzer:
                 seen.update(f.result()
                             for f in [executor.submit(_pid) for _ in range(self._workers)])
         except BaseException:
-            executor.shutdown(wait=False, cancel_futures=True)  # no half-started workers
+            _stop(executor)  # no half-started workers
             raise
         return executor
 
@@ -118,7 +122,7 @@ class WorkerPoolAnalyzer:
         self._executor = await asyncio.to_thread(self._started_executor)
 
     def is_ready(self) -> bool:
-        return self._executor is not None and self._restarting is None
+        return self._executor is not None and not self._out_of_service
 
     def worker_pids(self) -> list[int]:
         processes = getattr(self._executor, "_processes", None) or {}
@@ -126,7 +130,7 @@ class WorkerPoolAnalyzer:
 
     async def analyze(self, texts: Sequence[str], spec: DetectionSpec) -> list[list[Span]]:
         executor = self._executor
-        if executor is None or self._restarting is not None:
+        if executor is None or self._out_of_service:
             raise InternalFailure("detection workers are not running; nothing was sent")
         keys = [self.cache.key(spec, text) for text in texts]
         cached = [self.cache.get(key) for key in keys]
@@ -136,19 +140,25 @@ class WorkerPoolAnalyzer:
         batches = _batches(pack(jobs, self._chunk_chars), self._workers) if jobs else []
         self._batches += len(batches)
         if self._batches >= self._recycle_after * self._workers:
-            self._recycle_in_background(executor)
+            self._replace_in_background()
         try:
             results = await asyncio.wait_for(asyncio.gather(*(
                 loop.run_in_executor(executor, _analyze_batch, [p.text for p in b], spec)
                 for b in batches)), self._timeout)
         except BrokenProcessPool as exc:
-            log.error("a detection worker died; restarting the pool")
-            self._restart_in_background(executor)
+            log.error("a detection worker died; starting fresh workers")
+            self._take_out_of_service(executor)
             raise InternalFailure("detection failed; nothing was sent") from exc
         except TimeoutError as exc:
-            log.error("detection took over %s s; restarting the pool", self._timeout)
-            self._restart_in_background(executor)
+            log.error("detection took over %s s; starting fresh workers", self._timeout)
+            self._take_out_of_service(executor)
             raise InternalFailure("detection timed out; nothing was sent") from exc
+        except asyncio.CancelledError as exc:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise   # this request itself was cancelled
+            # its batches were cancelled by a pool being stopped for another request
+            raise InternalFailure("detection was stopped; nothing was sent") from exc
         except Exception as exc:
             log.error("detection raised %s", exc.__class__.__name__)
             raise InternalFailure("detection failed; nothing was sent") from exc
@@ -168,62 +178,56 @@ class WorkerPoolAnalyzer:
             merged.append(spans)
         return merged
 
-    def _recycle_in_background(self, current: ProcessPoolExecutor) -> None:
-        """Swap in a fresh pool once it is ready; the current one serves until then."""
-        if self._recycling is not None or self._restarting is not None:
-            return
+    def _take_out_of_service(self, executor: ProcessPoolExecutor) -> None:
+        """Stop a pool that broke or hung (a worker past the timeout may never return). If
+        it is the current one, requests fail closed until a fresh pool is in."""
+        stopping = asyncio.create_task(asyncio.to_thread(_stop, executor))
+        self._stopping.add(stopping)
+        stopping.add_done_callback(self._stopping.discard)
+        if executor is self._executor:
+            self._out_of_service = True
+            self._replace_in_background()
 
-        async def recycle() -> None:
-            try:
-                fresh = await asyncio.to_thread(self._started_executor)
-                if self._executor is not current:   # restarted or closed meanwhile
-                    await asyncio.to_thread(fresh.shutdown)
-                    return
-                self._executor, self._batches = fresh, 0
-                await asyncio.to_thread(current.shutdown)   # its batches finish first
-                log.info("detection workers recycled")
-            except Exception as exc:  # the current pool goes on serving
-                log.error("detection workers could not be recycled: %s",
-                          exc.__class__.__name__)
-            finally:
-                self._recycling = None
+    def _replace_in_background(self) -> None:
+        if self._replacing is None:
+            self._replacing = asyncio.create_task(self._replace())
 
-        self._recycling = asyncio.create_task(recycle())
-
-    def _restart_in_background(self, broken: ProcessPoolExecutor) -> None:
-        if self._restarting is not None or broken is not self._executor:
-            return  # another request already noticed
-
-        async def restart() -> None:
-            delay = 1.0
-            try:
-                stuck = list((getattr(broken, "_processes", None) or {}).values())
-                await asyncio.to_thread(broken.shutdown, wait=False, cancel_futures=True)
-                for process in stuck:  # a worker that timed out may never return
-                    process.terminate()
-                while True:
-                    try:
-                        self._executor = await asyncio.to_thread(self._started_executor)
-                        self._batches = 0
-                        log.info("detection workers restarted")
-                        return
-                    except Exception as exc:  # not ready meanwhile: requests fail closed
-                        self._executor = None
-                        log.error("detection workers could not restart (%s); trying again "
-                                  "in %.0f s", exc.__class__.__name__, delay)
-                        await asyncio.sleep(delay)
-                        delay = min(2 * delay, 30.0)
-            finally:
-                self._restarting = None
-
-        self._restarting = asyncio.create_task(restart())
+    async def _replace(self) -> None:
+        """Start a fresh pool (trying again, with a growing pause, until one starts) and
+        swap it in; the old one finishes its batches and exits."""
+        delay = 1.0
+        try:
+            while True:
+                try:
+                    fresh = await asyncio.to_thread(self._started_executor)
+                    break
+                except Exception as exc:
+                    log.error("detection workers could not start (%s); trying again in "
+                              "%.0f s", exc.__class__.__name__, delay)
+                    await asyncio.sleep(delay)
+                    delay = min(2 * delay, 30.0)
+            old, self._executor = self._executor, fresh
+            self._batches, self._out_of_service = 0, False
+            log.info("fresh detection workers are serving")
+            if old is not None:
+                await asyncio.to_thread(old.shutdown)
+        finally:
+            self._replacing = None
 
     async def close(self) -> None:
-        for task in (self._restarting, self._recycling):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        if self._replacing is not None:
+            self._replacing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._replacing
+        await asyncio.gather(*self._stopping)
         if self._executor is not None:
             executor, self._executor = self._executor, None
             await asyncio.to_thread(executor.shutdown)
+
+
+def _stop(executor: ProcessPoolExecutor) -> None:
+    """Shut a pool down now: queued batches are cancelled and its workers terminated."""
+    processes = list((getattr(executor, "_processes", None) or {}).values())
+    executor.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
