@@ -8,6 +8,7 @@ on a (rare) clash the later value gets a longer token.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 from collections import Counter
@@ -16,18 +17,17 @@ from dataclasses import dataclass, field
 from .detect.spans import Span
 from .policy import Policy
 
-_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+# Crockford base32 (no I, L, O, U), from the standard library's RFC 4648 alphabet.
+_CROCKFORD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567",
+                             b"0123456789ABCDEFGHJKMNPQRSTVWXYZ")
 TOKEN_LENGTHS = (5, 8, 13)
 REDACTED = "[REDACTED_{entity}]"
 
 
 def _base32(digest: bytes) -> str:
-    number = int.from_bytes(digest[:10], "big")  # 80 bits: 16 characters
-    chars = []
-    for _ in range(16):
-        number, rest = divmod(number, 32)
-        chars.append(_ALPHABET[rest])
-    return "".join(chars)
+    """80 bits as 16 characters, lowest five bits first (tokens issued before keep their
+    spelling: conversations carry them from turn to turn)."""
+    return base64.b32encode(digest[:10]).translate(_CROCKFORD)[::-1].decode()
 
 
 @dataclass
@@ -42,7 +42,7 @@ class TokenMap:
         known = self.by_value.get((entity, value))
         if known is not None:
             return known
-        digest = hmac.new(self.key, f"{entity}\x00{value}".encode(), hashlib.sha256).digest()
+        digest = hmac.digest(self.key, f"{entity}\x00{value}".encode(), hashlib.sha256)
         code = _base32(digest)
         for length in TOKEN_LENGTHS:
             token = f"<{entity}_{code[:length]}>"

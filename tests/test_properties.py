@@ -161,6 +161,11 @@ def test_unknown_token_shapes_are_counted_not_touched() -> None:
     assert (restorer.stats.restored, restorer.stats.unknown) == (1, 1)
 
 
+def test_tokens_keep_their_spelling_across_versions() -> None:
+    # Conversations carry tokens from turn to turn: a new version must spell them alike.
+    assert TokenMap(b"k" * 32).token_for("PERSON", "Jane Doe") == "<PERSON_D1ETK>"
+
+
 def test_two_values_never_share_a_token_in_a_request() -> None:
     tokens = TokenMap(KEY)
     seen = {tokens.token_for("PERSON", f"name {i}") for i in range(20_000)}
