@@ -98,15 +98,15 @@ def propagate(texts: list[str], found: list[list[Span]]) -> list[list[Span]]:
                 if table]
     if not searches:
         return found
-    few = 300 * len(texts) + sum(map(len, texts)) <= FIND_SCAN_LIMIT
-    patterns = {fold: _pattern(table, fold) for table, fold in searches if not few}
+    by_find = 300 * len(texts) + sum(map(len, texts)) <= FIND_SCAN_LIMIT
+    patterns = {fold: _pattern(table, fold) for table, fold in searches if not by_find}
     result = []
     for text, spans in zip(texts, found, strict=True):
         existing = merge_overlaps(spans)
         starts = [s.start for s in existing]
         extra = []
         for table, fold in searches:
-            words = _found_words(text, table, fold) if few else \
+            words = _found_words(text, table, fold) if by_find else \
                 _matched_words(text, patterns[fold], fold)
             for start, end, key in words:
                 # the key can miss when case folding changed a string's length (ß)
