@@ -100,7 +100,9 @@ class WorkerPoolAnalyzer:
         self._executor: ProcessPoolExecutor | None = None
         self._out_of_service = False   # the current pool broke: fail closed until replaced
         self._replacing: asyncio.Task[None] | None = None   # one fresh pool at a time
-        self._stopping: set[asyncio.Task[None]] = set()
+        # old pools shutting down, by the task that does it
+        self._retiring: dict[asyncio.Task[None], ProcessPoolExecutor] = {}
+        self._last_answer = time.monotonic()   # when a batch last came back
 
     def _started_executor(self, startup_seconds: float = 120.0) -> ProcessPoolExecutor:
         """A new pool whose every worker has loaded the model (blocking: run in a thread)."""
@@ -110,9 +112,10 @@ class WorkerPoolAnalyzer:
         seen: set[int] = set()
         deadline = time.monotonic() + startup_seconds
         try:
-            while len(seen) < self._workers and time.monotonic() < deadline:
-                seen.update(f.result()
-                            for f in [executor.submit(_pid) for _ in range(self._workers)])
+            while len(seen) < self._workers:
+                calls = [executor.submit(_pid) for _ in range(self._workers)]
+                seen.update(f.result(timeout=max(0.0, deadline - time.monotonic()))
+                            for f in calls)
         except BaseException:
             _stop(executor)  # no half-started workers
             raise
@@ -141,17 +144,22 @@ class WorkerPoolAnalyzer:
         self._batches += len(batches)
         if self._batches >= self._recycle_after * self._workers:
             self._replace_in_background()
+        calls = [loop.run_in_executor(executor, _analyze_batch, [p.text for p in b], spec)
+                 for b in batches]
+        for call in calls:
+            call.add_done_callback(self._note_answer)
         try:
-            results = await asyncio.wait_for(asyncio.gather(*(
-                loop.run_in_executor(executor, _analyze_batch, [p.text for p in b], spec)
-                for b in batches)), self._timeout)
+            results = await asyncio.wait_for(asyncio.gather(*calls), self._timeout)
         except BrokenProcessPool as exc:
             log.error("a detection worker died; starting fresh workers")
             self._take_out_of_service(executor)
             raise InternalFailure("detection failed; nothing was sent") from exc
         except TimeoutError as exc:
-            log.error("detection took over %s s; starting fresh workers", self._timeout)
-            self._take_out_of_service(executor)
+            if time.monotonic() - self._last_answer >= self._timeout:
+                log.error("no detection batch came back in %s s; starting fresh workers",
+                          self._timeout)
+                self._take_out_of_service(executor)
+            # else the pool is busy, not hung: only this request gives up
             raise InternalFailure("detection timed out; nothing was sent") from exc
         except asyncio.CancelledError as exc:
             current = asyncio.current_task()
@@ -178,12 +186,29 @@ class WorkerPoolAnalyzer:
             merged.append(spans)
         return merged
 
+    def _note_answer(self, call: asyncio.Future[list[list[Span]]]) -> None:
+        if not call.cancelled() and call.exception() is None:
+            self._last_answer = time.monotonic()
+
+    def _retire(self, executor: ProcessPoolExecutor, stop: bool) -> None:
+        """Shut an old pool down in the background: at once (`stop`), or once its batches
+        are done (stopped after the timeout: a hung worker must not linger)."""
+
+        async def retire() -> None:
+            if not stop:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.to_thread(executor.shutdown), self._timeout)
+                    return
+            await asyncio.to_thread(_stop, executor)
+
+        retiring = asyncio.create_task(retire())
+        self._retiring[retiring] = executor
+        retiring.add_done_callback(self._retiring.pop)
+
     def _take_out_of_service(self, executor: ProcessPoolExecutor) -> None:
         """Stop a pool that broke or hung (a worker past the timeout may never return). If
         it is the current one, requests fail closed until a fresh pool is in."""
-        stopping = asyncio.create_task(asyncio.to_thread(_stop, executor))
-        self._stopping.add(stopping)
-        stopping.add_done_callback(self._stopping.discard)
+        self._retire(executor, stop=True)
         if executor is self._executor:
             self._out_of_service = True
             self._replace_in_background()
@@ -210,7 +235,7 @@ class WorkerPoolAnalyzer:
             self._batches, self._out_of_service = 0, False
             log.info("fresh detection workers are serving")
             if old is not None:
-                await asyncio.to_thread(old.shutdown)
+                self._retire(old, stop=False)
         finally:
             self._replacing = None
 
@@ -219,7 +244,9 @@ class WorkerPoolAnalyzer:
             self._replacing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._replacing
-        await asyncio.gather(*self._stopping)
+        for executor in list(self._retiring.values()):
+            await asyncio.to_thread(_stop, executor)
+        await asyncio.gather(*self._retiring)
         if self._executor is not None:
             executor, self._executor = self._executor, None
             await asyncio.to_thread(executor.shutdown)
