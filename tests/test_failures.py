@@ -46,7 +46,7 @@ async def test_dead_detection_worker_fails_closed_with_503(tmp_path: Path,
             await asyncio.sleep(0.1)
         async with aiohttp.ClientSession() as session, session.post(
                 f"http://127.0.0.1:{port}{CHAT}", json=body) as resp:
-            assert resp.status == 200
+            assert resp.status == 200, await resp.text()
         assert "Jane Doe" not in provider.all_text()
     finally:
         await runner.cleanup()

@@ -144,11 +144,11 @@ class WorkerPoolAnalyzer:
         self._batches += len(batches)
         if self._batches >= self._recycle_after * self._workers:
             self._replace_in_background()
-        calls = [loop.run_in_executor(executor, _analyze_batch, [p.text for p in b], spec)
-                 for b in batches]
-        for call in calls:
-            call.add_done_callback(self._note_answer)
-        try:
+        try:  # submitting to a broken pool raises at once
+            calls = [loop.run_in_executor(executor, _analyze_batch, [p.text for p in b], spec)
+                     for b in batches]
+            for call in calls:
+                call.add_done_callback(self._note_answer)
             results = await asyncio.wait_for(asyncio.gather(*calls), self._timeout)
         except BrokenProcessPool as exc:
             log.error("a detection worker died; starting fresh workers")
