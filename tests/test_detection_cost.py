@@ -86,6 +86,10 @@ async def test_a_finding_the_policy_drops_does_not_keep_ner_away(
 @pytest.mark.parametrize(("text", "hidden"), [
     ("The invoice was approved by Mary Jenkins and sent on.", ["Jenkins"]),
     ("honestly rents in vienna and prague are too high for us.", ["prague"]),
+    ("Our winery is in Sonoma County, Ruby Young called.", ["Sonoma", "Ruby"]),
+    ("Please forward this to Will van der Post in accounting.", ["Will", "Post"]),
+    ("Spoke to Peter van der Post about the renewal.", ["Post"]),
+    ("please forward this to lee thompson in accounting.", ["thompson"]),
 ])
 async def test_what_ner_finds_beside_ordinary_text_is_still_found(
         analyzer: WorkerPoolAnalyzer, text: str, hidden: list[str]) -> None:
