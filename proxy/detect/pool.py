@@ -21,7 +21,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..errors import InternalFailure
 from .cache import DetectionCache
@@ -128,8 +128,7 @@ class WorkerPoolAnalyzer:
         return self._executor is not None and not self._out_of_service
 
     def worker_pids(self) -> list[int]:
-        processes = getattr(self._executor, "_processes", None) or {}
-        return sorted(processes)
+        return sorted(_processes(self._executor))
 
     async def analyze(self, texts: Sequence[str], spec: DetectionSpec) -> list[list[Span]]:
         executor = self._executor
@@ -254,7 +253,12 @@ class WorkerPoolAnalyzer:
 
 def _stop(executor: ProcessPoolExecutor) -> None:
     """Shut a pool down now: queued batches are cancelled and its workers terminated."""
-    processes = list((getattr(executor, "_processes", None) or {}).values())
+    processes = list(_processes(executor).values())
     executor.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         process.terminate()
+
+
+def _processes(executor: ProcessPoolExecutor | None) -> dict[int, Any]:
+    """A pool's worker processes by pid (the standard library keeps them private)."""
+    return getattr(executor, "_processes", None) or {}
