@@ -52,7 +52,13 @@ def free_port() -> int:
 
 async def provider_app() -> web.Application:
     async def chat(request: web.Request) -> web.StreamResponse:
-        body = await request.json()
+        raw = await request.read()
+        if len(raw) > 1_000_000:
+            # The fairness phase's large prompt: parsing it would stall this process, which
+            # also times the small requests beside it.
+            return web.json_response({"choices": [{"index": 0, "message": {
+                "role": "assistant", "content": "ok"}, "finish_reason": "stop"}]})
+        body = json.loads(raw)
         text = "ok " + str(body["messages"][-1]["content"])[:40]
         if body.get("stream"):
             response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
@@ -203,6 +209,72 @@ def family(pid: int) -> list[int]:
     return [pid, *[p for k in kids for p in family(k)]]
 
 
+# --- fairness -----------------------------------------------------------------------------
+
+async def fair_share(http: aiohttp.ClientSession, gw: str, provider: str, root: str,
+                     rng: random.Random, quick: bool) -> list[tuple[str, str, str, bool]]:
+    """Target 8: while one client's 5 MB prompt is analyzed, another client's 1 KB
+    prompts keep their p99 added latency within 5x of an idle gateway's, and /healthz
+    answers in under 50 ms."""
+    big_size, idle_n = (500_000, 30) if quick else (5_000_000, 200)
+
+    async def small(base: str, session: aiohttp.ClientSession) -> float:
+        body = {"model": "m", "messages": [{"role": "user", "content": prompt(1024, rng)}]}
+        started = time.perf_counter()
+        async with session.post(f"{base}/chat/completions", json=body) as r:
+            await r.read()
+            assert r.status == 200, r.status
+        return time.perf_counter() - started
+
+    async with aiohttp.ClientSession() as other:   # the small prompts' own client
+        direct = [await small(provider + "/v1", other) for _ in range(idle_n)]
+        idle = [await small(gw, other) for _ in range(idle_n)]
+        text = "".join(prompt(100_000, rng) for _ in range(big_size // 100_000))
+        big_body = json.dumps({"model": "m", "messages": [{"role": "user", "content": text}]})
+
+        async def big() -> float:
+            started = time.perf_counter()
+            async with http.post(f"{gw}/chat/completions", data=big_body.encode(),
+                                 headers={"Content-Type": "application/json"}) as r:
+                await r.read()
+                assert r.status == 200, r.status
+            return time.perf_counter() - started
+
+        large = asyncio.create_task(big())
+        await asyncio.sleep(0.2)  # the body is in and being read
+        beside: list[float] = []
+        health: list[float] = []
+
+        async def healthz() -> None:
+            async with aiohttp.ClientSession() as probe:
+                while not large.done():
+                    started = time.perf_counter()
+                    async with probe.get(f"{root}/healthz") as r:
+                        await r.read()
+                    health.append(time.perf_counter() - started)
+                    await asyncio.sleep(0.02)
+
+        probing = asyncio.create_task(healthz())
+        while not large.done():
+            beside.append(await small(gw, other))
+        big_seconds = await large
+        await probing
+    if not beside or not health:
+        return [("8. fairness beside a large prompt", "measured", "it ended too soon", False)]
+    idle_p99 = pct(idle, .99) - pct(direct, .99)
+    loaded_p99 = pct(beside, .99) - pct(direct, .99)
+    ratio = loaded_p99 / idle_p99 if idle_p99 > 0 else float("inf")
+    label = f"{big_size // 1_000_000} MB" if big_size >= 1_000_000 else f"{big_size // 1000} KB"
+    return [
+        (f"8. 1 KB p99 added beside a {label} prompt", "<= 5x idle",
+         f"{loaded_p99:.1f} vs {idle_p99:.1f} ms = {ratio:.1f}x ({len(beside)} requests; "
+         f"the large one took {big_seconds:.1f} s)", ratio <= 5),
+        (f"8b. /healthz beside a {label} prompt", "< 50 ms (p99 or max)",
+         f"p99 {pct(health, .99):.1f} ms, max {max(health) * 1000:.1f} ms",
+         pct(health, .99) < 50),
+    ]
+
+
 # --- the run ------------------------------------------------------------------------------
 
 async def main(quick: bool) -> int:
@@ -218,11 +290,14 @@ async def main(quick: bool) -> int:
                                           "format": "openai", "upstream": provider,
                                           "policy": "default"}],
         "limits": {"max_body_bytes": 20_000_000, "max_decompressed_bytes": 20_000_000},
+        # the fairness phase's large prompt is to be analyzed, not refused
+        "detection": {"max_request_chars": 8_000_000},
         "audit": {"fsync": "always"}}))
     gateway = subprocess.Popen([sys.executable, "-m", "proxy", "serve", "--config",  # noqa: ASYNC220
                                 str(folder / "gw.yaml"), "--port", str(gateway_port)],
                                stderr=subprocess.DEVNULL)
     results: list[tuple[str, str, str, bool]] = []
+    fairness: list[tuple[str, str, str, bool]] = []
     cpu_ms = [0.0, 0.0, 0.0]
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=600)) as http:
@@ -342,6 +417,9 @@ async def main(quick: bool) -> int:
             results.append((f"6. RSS growth over {total:,} requests", "< 10% (over 100K)",
                             f"{growth:+.1%} ({before // 1024} -> {after // 1024} MB)",
                             growth < 0.10))
+
+            fairness = await fair_share(http, gw, provider, f"http://127.0.0.1:{gateway_port}",
+                                        rng, quick)
     finally:
         gateway.terminate()
         gateway.wait(timeout=60)
@@ -350,6 +428,7 @@ async def main(quick: bool) -> int:
     quality, unchanged = detection_quality(quick)
     results.append(("7. recall and kept phrases (before)", "unchanged or better", quality,
                     unchanged))
+    results.extend(fairness)
     print(f"aliasgate benchmark on {os.cpu_count()} cores ({'quick' if quick else 'full'} run)")
     print("CPU per request in the throughput run: gateway process {:.2f} ms, detection "
           "workers {:.2f} ms, load generator and fake provider {:.2f} ms".format(*cpu_ms))

@@ -11,7 +11,8 @@ from aiohttp import web
 from aiohttp.abc import AbstractResolver
 
 from .audit import AuditSink, JsonlAuditSink
-from .config import Settings
+from .config import GatewayConfig, Settings
+from .connections import continue_unless_too_large
 from .detect.pool import Analyzer, WorkerPoolAnalyzer
 from .detect.words import warm_up
 from .keys import derive, load_master_key
@@ -24,6 +25,7 @@ GATEWAY = web.AppKey("gateway", Gateway)
 ANALYZER = web.AppKey("analyzer", Analyzer)
 AUDIT = web.AppKey("audit", AuditSink)
 METRICS = web.AppKey("metrics", Metrics)
+CONFIG = web.AppKey("config", GatewayConfig)   # the server reads its edge limits here
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -46,6 +48,7 @@ def create_app(settings: Settings, *, analyzer: Analyzer | None = None,
     audit = JsonlAuditSink(settings.state_dir / "audit.jsonl", derive(master, "audit-chain"),
                            config.audit)
     app[METRICS] = Metrics()
+    app[CONFIG] = config
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
         await asyncio.to_thread(warm_up)  # propagation reads the word lists in this process
@@ -55,7 +58,8 @@ def create_app(settings: Settings, *, analyzer: Analyzer | None = None,
             detection = config.detection
             pool = WorkerPoolAnalyzer(detection.model, detection.worker_count(),
                                       detection.chunk_chars, detection.cache_chars,
-                                      detection.recycle_after, detection.timeout_seconds)
+                                      detection.recycle_after, detection.timeout_seconds,
+                                      detection.max_request_chars)
             await pool.start()
             active = pool
         else:
@@ -70,13 +74,14 @@ def create_app(settings: Settings, *, analyzer: Analyzer | None = None,
         await upstream.close()
         await asyncio.to_thread(audit.close)
         if pool is not None:
-            await pool.close()
+            await pool.close(grace_seconds=1.0)   # requests were drained or cancelled
 
     app.cleanup_ctx.append(resources)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/readyz", readyz)
-    app.router.add_get("/metrics", metrics)
-    app.router.add_route("*", "/{tail:.*}", proxy)
+    expect = continue_unless_too_large(config.limits.max_body_bytes)
+    app.router.add_get("/healthz", healthz, expect_handler=expect)
+    app.router.add_get("/readyz", readyz, expect_handler=expect)
+    app.router.add_get("/metrics", metrics, expect_handler=expect)
+    app.router.add_route("*", "/{tail:.*}", proxy, expect_handler=expect)
     return app
 
 

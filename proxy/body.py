@@ -32,7 +32,7 @@ async def read_body(request: web.Request, max_bytes: int, max_decompressed: int)
             return _inflate(raw, zlib.MAX_WBITS, max_decompressed)
         except BadRequest:  # some clients send raw deflate without the zlib header
             return _inflate(raw, -zlib.MAX_WBITS, max_decompressed)
-    raise UnsupportedMedia(f"content encoding {encoding!r} is not supported; "
+    raise UnsupportedMedia("the request's content encoding is not supported; "
                            "use gzip, deflate or none")
 
 

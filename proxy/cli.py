@@ -12,6 +12,7 @@ from pathlib import Path
 from .config import Settings, load_settings
 from .errors import ConfigError
 from .keys import derive, load_master_key
+from .logs import contain_uncaught
 from .logs import setup as setup_logs
 from .policy import load_policy_file, resolve_policy
 
@@ -20,6 +21,7 @@ def _serve(args: argparse.Namespace) -> int:
     from .app import create_app
     from .server import serve_forever
 
+    contain_uncaught()
     settings = load_settings(Path(args.config) if args.config else None)
     listen = settings.config.listen
     app = create_app(settings)

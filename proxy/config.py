@@ -113,6 +113,9 @@ class Detection(_Frozen):
     cache_chars: int = Field(default=10_000_000, ge=0)  # detection cache, in characters
     recycle_after: int = Field(default=5000, ge=10)  # batches per worker, then a fresh pool
     timeout_seconds: float = Field(default=120, gt=0)  # longer fails closed (503), restarts
+    # The most text one request may have analyzed (characters not already cached); more is
+    # refused (413) before it takes a worker, so no single request can hold them all.
+    max_request_chars: int = Field(default=2_000_000, ge=1000)
 
     def worker_count(self) -> int:
         if self.workers == "auto":
@@ -124,6 +127,12 @@ class Limits(_Frozen):
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     max_decompressed_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     max_response_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    # Parsing, walking and rewriting a JSON document costs per value and per level: past
+    # these a request is refused (413, 400) and an answer fails (502), so no shape can hold
+    # the event loop.
+    max_json_values: int = Field(default=100_000, ge=100)
+    max_json_depth: int = Field(default=64, ge=8, le=500)
+    max_connections: int = Field(default=900, ge=1)   # more are answered 503 and closed
 
 
 class Timeouts(_Frozen):
@@ -131,6 +140,10 @@ class Timeouts(_Frozen):
     read: float = Field(default=600.0, gt=0)      # between bytes of the provider's answer
     total: float | None = Field(default=None, gt=0)
     client_body: float = Field(default=60.0, gt=0)  # to receive the client's request body
+    # A connection without a complete request for this long (idle keep-alive, or headers
+    # still arriving) is closed.
+    client_idle: float = Field(default=15.0, gt=0)
+    shutdown: float = Field(default=10.0, gt=0)     # drain on SIGTERM, then cancel and exit
 
 
 class AuditSettings(_Frozen):

@@ -21,7 +21,7 @@ from .audit import AuditRecord
 from .detect.normalize import fold
 from .detect.pool import Analyzer
 from .formats.openai import OpenAIFormat
-from .inspection import inspect
+from .inspection import Inspector
 from .policy import Policy
 from .tokens import TokenMap
 
@@ -121,14 +121,15 @@ async def evaluate(records: list[dict[str, Any]], policy: Policy, analyzer: Anal
                    key: bytes, concurrency: int = 8) -> Report:
     report = Report()
     gate = asyncio.Semaphore(concurrency)
+    inspector = Inspector(analyzer)
 
     async def one(rec: dict[str, Any]) -> None:
         messages: list[str] = rec["messages"]
         body = {"model": "eval", "messages": [{"role": "user", "content": m} for m in messages]}
         async with gate:
-            result = await inspect(analyzer, OpenAIFormat(), _CHAT, policy,  # type: ignore[arg-type]
-                                   "application/json", json.dumps(body).encode(),
-                                   TokenMap(key), AuditRecord(ts="", request_id="eval"))
+            result = await inspector.inspect(
+                OpenAIFormat(), _CHAT, policy, "application/json",  # type: ignore[arg-type]
+                json.dumps(body).encode(), TokenMap(key), AuditRecord(ts="", request_id="eval"))
         sent = [m["content"] for m in json.loads(result.body)["messages"]]
         replaced: dict[int, list[tuple[int, int, str]]] = defaultdict(list)
         contents = [r for slot, r in result.texts if slot.key == "content"]  # message order

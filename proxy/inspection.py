@@ -3,16 +3,18 @@
 The returned body is the only thing ever sent upstream for an inspected endpoint: it is
 re-serialized from the parsed document, so nothing uninspected (a duplicate key, say)
 rides along. Detection runs in worker processes, and parsing and rewriting a large body
-in a thread, so a large prompt never stalls the event loop.
+in a thread, so a large prompt never stalls the event loop; the budget bounds how long any
+one step can hold it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import TypeVar
 
@@ -22,9 +24,10 @@ from .detect.fields import name_field
 from .detect.pool import Analyzer
 from .detect.spans import Span
 from .detect.spec import DetectionSpec
-from .errors import BadRequest, Blocked, InternalFailure, Refused, UnsupportedMedia
+from .errors import BadRequest, Blocked, InternalFailure, PayloadTooLarge, Refused, UnsupportedMedia
 from .formats.base import ApiFormat, Endpoint, Json
-from .formats.extraction import Extraction, KeySlot, TextSlot
+from .formats.extraction import Budget, Extraction, Slot
+from .issued import IssuedTokens
 from .policy import Policy
 from .propagate import propagate
 from .reidentify import TOKEN_SHAPE
@@ -35,6 +38,9 @@ from .tokens import Replacement, TokenMap, count_actions, pseudonymize
 INLINE_BODY_BYTES = 32_768
 INLINE_FINDINGS = 256
 _T = TypeVar("_T")
+# An underscore between a letter and a digit hides the digits from every recognizer's word
+# boundary (`<SSN_536228471>`, `id_4111111111111111`): detection reads it as a space.
+_GLUED_DIGITS = re.compile(r"(?<=[^\W\d_])_(?=\d)|(?<=\d)_(?=[^\W\d_])")
 
 
 async def _off_loop_unless(small: bool, work: Callable[..., _T], *args: object) -> _T:
@@ -43,22 +49,26 @@ async def _off_loop_unless(small: bool, work: Callable[..., _T], *args: object) 
     return await asyncio.to_thread(work, *args)
 
 
-def _parse(fmt: ApiFormat, endpoint: Endpoint, body: bytes) -> tuple[Json, Extraction]:
+def _not_json(constant: str) -> None:
+    raise BadRequest("the request body holds NaN or Infinity, which are not JSON")
+
+
+def _parse(fmt: ApiFormat, endpoint: Endpoint, body: bytes, budget: Budget
+           ) -> tuple[Json, Extraction]:
+    # Counting bytes is cheap; parsing millions of tiny values is not (and holds the GIL).
+    # Every string and every number past the first needs a quote or a comma.
+    if max(body.count(b'"') // 2, body.count(b",")) > 2 * budget.max_values:
+        raise PayloadTooLarge(f"the request body holds more than {budget.max_values} JSON "
+                              "values, more than aliasgate inspects in one request")
     try:
-        document = json.loads(body)
+        document = json.loads(body, parse_constant=_not_json)
+    except RecursionError as exc:
+        raise BadRequest("the request body is nested too deeply") from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest("the request body is not valid JSON") from exc
     if not isinstance(document, dict):
         raise BadRequest("the request body must be a JSON object")
-    return document, fmt.extract(endpoint, document)
-
-
-def _outside_tokens(text: str, spans: list[Span]) -> list[Span]:
-    """Drop findings inside text that is already a token (signed thinking sent back, say)."""
-    if "<" not in text:
-        return spans
-    taken = [(m.start(), m.end()) for m in TOKEN_SHAPE.finditer(text)]
-    return [s for s in spans if not any(s.start < end and start < s.end for start, end in taken)]
+    return document, fmt.extract(endpoint, document, budget)
 
 
 @dataclass
@@ -66,7 +76,7 @@ class Inspected:
     """The body to send, and what was replaced in each text (offsets in the original)."""
 
     body: bytes
-    texts: list[tuple[TextSlot | KeySlot, list[Replacement]]]
+    texts: list[tuple[Slot, list[Replacement]]]
     fingerprints: list[str]  # keyed fingerprints of the replaced values (for the audit log)
 
     @property
@@ -74,16 +84,59 @@ class Inspected:
         return [r for _, replaced in self.texts for r in replaced]
 
 
-def _rewrite(document: Json, extraction: Extraction, texts: list[str], found: list[list[Span]],
+@dataclass
+class _Texts:
+    """The texts of a request, what detection reads of each, and the spans of the tenant's
+    own tokens in them (findings there are dropped)."""
+
+    texts: list[str]
+    views: list[str]
+    own_tokens: list[list[tuple[int, int]]]
+    lookalikes: int
+
+
+def _read_texts(extraction: Extraction, is_own: Callable[[str], bool]) -> _Texts:
+    texts = [slot.text for slot in extraction.slots]
+    views, own, lookalikes = [], [], 0
+    for text in texts:
+        view, taken = text, []
+        if "<" in text:
+            for match in TOKEN_SHAPE.finditer(text):
+                lookalikes += 1
+                if is_own(match.group()):
+                    taken.append(match.span())
+        if "_" in text:
+            view = _GLUED_DIGITS.sub(" ", text)
+            for start, end in taken:  # the tenant's own tokens are read as they are
+                view = view[:start] + text[start:end] + view[end:]
+        views.append(view)
+        own.append(taken)
+    return _Texts(texts, views, own, lookalikes)
+
+
+def _keep(spans: list[Span], context: int, own: list[tuple[int, int]]) -> list[Span]:
+    """Findings in the slot's own text: not in its context prefix, not in a real token."""
+    kept = []
+    for span in spans:
+        if span.end <= context or any(span.start < e and s < span.end for s, e in own):
+            continue
+        kept.append(span if span.start >= context else
+                    Span(context, span.end, span.entity, span.score))
+    return kept
+
+
+def _rewrite(document: Json, extraction: Extraction, read: _Texts, found: list[list[Span]],
              policy: Policy, tokens: TokenMap, fingerprint: Callable[[str], str]) -> Inspected:
+    slots, texts = extraction.slots, read.texts
     if "PERSON" in policy.detected_entities():
         found = [spans + name_field(slot, text) for slot, text, spans
-                 in zip(extraction.slots, texts, found, strict=True)]
+                 in zip(slots, texts, found, strict=True)]
     per_text = []
     fingerprints: set[str] = set()
     fingerprint = cache(fingerprint)  # a conversation repeats its values turn after turn
-    for slot, text, spans in zip(extraction.slots, texts, propagate(texts, found), strict=True):
-        result = pseudonymize(text, _outside_tokens(text, spans), policy, tokens)
+    for slot, text, spans, own in zip(slots, texts, propagate(texts, found), read.own_tokens,
+                                      strict=True):
+        result = pseudonymize(text, _keep(spans, len(slot.context), own), policy, tokens)
         for replaced in result.replacements:
             value = text[replaced.span.start:replaced.span.end]
             fingerprints.add(fingerprint(value))
@@ -92,39 +145,62 @@ def _rewrite(document: Json, extraction: Extraction, texts: list[str], found: li
         slot.write(result.text)
         per_text.append((slot, result.replacements))
     extraction.commit()
-    body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
-    return Inspected(body, per_text, sorted(fingerprints))
+    body = json.dumps(document, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    # A lone surrogate (sent as a \ud800 escape) goes out as that escape: valid UTF-8.
+    return Inspected(body.encode("utf-8", "backslashreplace"), per_text, sorted(fingerprints))
 
 
-async def inspect(analyzer: Analyzer, fmt: ApiFormat, endpoint: Endpoint, policy: Policy,
-                  content_type: str, body: bytes, tokens: TokenMap, record: AuditRecord,
-                  check_document: Callable[[Json], None] = lambda _: None,
-                  fingerprint: Callable[[str], str] = lambda _: "") -> Inspected:
-    """The body to send upstream. `check_document` may refuse the parsed body (residency)
-    before anything is detected."""
-    if content_type.split(";")[0].strip().lower() != "application/json":
-        raise UnsupportedMedia("the request body must be application/json")
-    small = len(body) <= INLINE_BODY_BYTES
-    document, extraction = await _off_loop_unless(small, _parse, fmt, endpoint, body)
-    check_document(document)
-    if extraction.uninspectable and policy.uninspectable_content == "refuse":
-        kinds = Counter(extraction.uninspectable)
-        raise Refused("the request carries content aliasgate cannot inspect: "
-                      + ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
-                      + "; the route's policy refuses it")
-    texts = [slot.text for slot in extraction.slots]
-    record.token_lookalikes_in_request = sum(len(TOKEN_SHAPE.findall(t)) for t in texts)
-    found = await analyzer.analyze(texts, DetectionSpec.from_policy(policy))
-    if len(found) != len(texts):
-        raise InternalFailure("detection returned a result of the wrong shape")
-    small = small and sum(map(len, found)) <= INLINE_FINDINGS
-    inspected = await _off_loop_unless(small, _rewrite, document, extraction, texts, found,
-                                       policy, tokens, fingerprint)
-    replacements = inspected.replacements
-    record.entities = count_actions(replacements)
-    record.values = [f for f in inspected.fingerprints if f]
-    record.tokens_issued = len(tokens.by_token)
-    blocked = sorted({r.span.entity for r in replacements if r.action == "block"})
-    if blocked:
-        raise Blocked(f"the policy blocks requests that contain {', '.join(blocked)}")
-    return inspected
+def _no_fingerprint(value: str) -> str:
+    return ""
+
+
+@dataclass
+class Inspector:
+    """What inspection needs beyond one request: detection, the tokens issued so far, the
+    budget of a body, and the keyed fingerprint of values for the audit log."""
+
+    analyzer: Analyzer
+    budget: Budget = field(default_factory=Budget)
+    issued: IssuedTokens = field(default_factory=IssuedTokens)
+    fingerprint: Callable[[str], str] = _no_fingerprint
+
+    async def inspect(self, fmt: ApiFormat, endpoint: Endpoint, policy: Policy,
+                      content_type: str, body: bytes, tokens: TokenMap, record: AuditRecord,
+                      check_document: Callable[[Json], None] = lambda _: None,
+                      cache_scope: bytes = b"") -> Inspected:
+        """The body to send upstream. `check_document` may refuse the parsed body
+        (residency) before anything is detected; `cache_scope` keeps one tenant's cached
+        detection results from answering (or timing) another's."""
+        if content_type.split(";")[0].strip().lower() != "application/json":
+            raise UnsupportedMedia("the request body must be application/json")
+        small = len(body) <= INLINE_BODY_BYTES
+        document, extraction = await _off_loop_unless(small, _parse, fmt, endpoint, body,
+                                                      self.budget)
+        check_document(document)
+        if extraction.uninspectable and policy.uninspectable_content == "refuse":
+            kinds = Counter(extraction.uninspectable)
+            raise Refused("the request carries content aliasgate cannot inspect: "
+                          + ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
+                          + "; the route's policy refuses it")
+
+        def is_own(token: str) -> bool:
+            return self.issued.knows(tokens.key, token)
+
+        read = await _off_loop_unless(small, _read_texts, extraction, is_own)
+        record.token_lookalikes_in_request = read.lookalikes
+        found = await self.analyzer.analyze(read.views, DetectionSpec.from_policy(policy),
+                                            cache_scope)
+        if len(found) != len(read.texts):
+            raise InternalFailure("detection returned a result of the wrong shape")
+        small = small and sum(map(len, found)) <= INLINE_FINDINGS
+        inspected = await _off_loop_unless(small, _rewrite, document, extraction, read, found,
+                                           policy, tokens, self.fingerprint)
+        replacements = inspected.replacements
+        record.entities = count_actions(replacements)
+        record.values = [f for f in inspected.fingerprints if f]
+        record.tokens_issued = len(tokens.by_token)
+        blocked = sorted({r.span.entity for r in replacements if r.action == "block"})
+        if blocked:
+            raise Blocked(f"the policy blocks requests that contain {', '.join(blocked)}")
+        self.issued.remember(tokens.key, tokens.by_token)
+        return inspected

@@ -6,7 +6,6 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -24,8 +23,10 @@ from .detect.pool import Analyzer
 from .errors import ClientTooSlow, GatewayError, Refused, UpstreamFailed
 from .eventstream import Decoder as EventStreamDecoder
 from .formats.base import ApiFormat
+from .formats.extraction import Budget
 from .headers import client_response_headers, upstream_request_headers
-from .inspection import inspect
+from .inspection import Inspector
+from .issued import IssuedTokens
 from .keys import derive, fingerprint
 from .metrics import Metrics
 from .reidentify import Restorer
@@ -40,6 +41,8 @@ from .upstream import Upstream
 log = logging.getLogger("aliasgate")
 _NO_AUDIT = "the audit log cannot be written, so aliasgate refuses requests; nothing was sent"
 REQUEST_ID = web.RequestKey("request_id", str)
+# A method is client text too: the audit log names only these.
+_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 
 
 @dataclass
@@ -64,13 +67,25 @@ class Gateway:
         self._timeouts = config.timeouts
         self._metrics = metrics
         value_key_ = value_key(master_key)
-        self._fingerprint: Callable[[str], str] = lambda v: value_fingerprint(value_key_, v)
+        self._inspector = Inspector(
+            analyzer, Budget(config.limits.max_json_values, config.limits.max_json_depth),
+            IssuedTokens(), lambda v: value_fingerprint(value_key_, v))
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         started = time.perf_counter()
+        method = request.method if request.method in _METHODS else "OTHER"
         record = AuditRecord(ts=datetime.now(UTC).isoformat(timespec="milliseconds"),
-                             request_id=request[REQUEST_ID], method=request.method)
-        response = await self._respond(request, record)
+                             request_id=request[REQUEST_ID], method=method)
+        try:
+            response = await self._respond(request, record)
+        except asyncio.CancelledError:
+            # Shutdown cancels what did not finish in time, or the client went away: the
+            # request still leaves its line.
+            record.decision, record.error = "failed", "cancelled"
+            record.reason = "the request was cancelled before it finished"
+            record.duration_ms = round((time.perf_counter() - started) * 1000, 2)
+            self._audit.enqueue(record)
+            raise
         record.duration_ms = round((time.perf_counter() - started) * 1000, 2)
         # Every request is in the audit log; the operator log names the ones that did not go
         # as asked (all of them at --log-level debug).
@@ -148,8 +163,8 @@ class Gateway:
             raise ClientTooSlow("the request body did not arrive in time") from exc
         if endpoint is None:
             if not policy.allows_passthrough(method, match.subpath):
-                raise Refused(f"aliasgate cannot inspect {method} requests to this path, and "
-                              "the route's policy does not list it as passthrough")
+                raise Refused(f"aliasgate cannot inspect {record.method} requests to this path, "
+                              "and the route's policy does not list it as passthrough")
             if route.signer is not None:
                 raise Refused("aliasgate never signs a request it did not inspect")
             check_placement(_json_or_none(body))  # a `model` in the body still counts
@@ -158,17 +173,18 @@ class Gateway:
             tokens = TokenMap(derive(self._master, "tokens", tenant))
             content_type = request.headers.get("Content-Type", "")
             detection_started = time.perf_counter()
-            inspected = await inspect(self._analyzer, route.format, endpoint, policy,
-                                      content_type, body, tokens, record, check_placement,
-                                      self._fingerprint)
+            inspected = await self._inspector.inspect(
+                route.format, endpoint, policy, content_type, body, tokens, record,
+                check_placement, derive(self._master, "detection-cache", tenant))
             record.detection_ms = round((time.perf_counter() - detection_started) * 1000, 2)
             outbound = Outbound(inspected.body, tokens)
             record.decision = "forwarded"
         else:
             if body:
-                raise Refused(f"aliasgate does not forward a body on {method} {endpoint.name}")
+                raise Refused(f"aliasgate does not forward a body on {record.method} "
+                              f"{endpoint.name}")
             outbound, record.decision = Outbound(None, None), "forwarded"
-        headers = upstream_request_headers(request.headers)
+        headers = upstream_request_headers(route.config.format, request.headers)
         if request.headers.get("Authorization", "").startswith("Bearer " + KEY_PREFIX):
             headers.popall("Authorization", None)  # it carried the gateway key
         if outbound.tokens is not None:
@@ -197,7 +213,8 @@ class Gateway:
         content_type = upstream.headers.get("Content-Type", "").lower()
         if tokens is None:  # nothing was inspected, so there is nothing to restore
             return await pipe_bytes(request, upstream, headers, record)
-        restorer = Restorer(tokens)
+        restorer = Restorer(tokens, Budget(self._limits.max_json_values,
+                                           self._limits.max_json_depth))
         try:
             if content_type.startswith("text/event-stream"):
                 return await relay_stream(request, SSEDecoder(), fmt.stream_rewriter(restorer),

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
+from .answer_json import DEFAULT_BOUNDS, Bounds
 from .tokens import TokenMap
 
 TOKEN_SHAPE = re.compile(r"<[A-Z][A-Z0-9_]*_[0-9A-Z]{5,16}>")
@@ -24,9 +25,11 @@ class RestoreStats:
 
 
 class Restorer:
-    """Restores tokens of one request and keeps count; shared by all texts of a response."""
+    """Restores tokens of one request and keeps count; shared by all texts of a response.
+    `bounds` limit how much of the provider's JSON may be parsed to restore it."""
 
-    def __init__(self, tokens: TokenMap) -> None:
+    def __init__(self, tokens: TokenMap, bounds: Bounds = DEFAULT_BOUNDS) -> None:
+        self.bounds = bounds
         self._values = tokens.by_token
         self.stats = RestoreStats()
         self._longest = max((len(t) for t in self._values), default=0)

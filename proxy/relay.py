@@ -3,20 +3,29 @@
 JSON answers are restored whole; SSE streams event by event; anything else is piped as
 bytes. If the provider's stream breaks off, the client gets what was restored so far and
 then an error event in the provider's stream shape, so its SDK raises.
+
+The provider may be hostile, so no answer can hold the event loop: a stream is decoded on
+the loop in slices of FEED_BYTES with a yield after each, until a slice may complete a
+large frame: the rest of that chunk is worked on in a thread, as is a large JSON answer;
+and provider JSON is parsed only within the restorer's bounds (answer_json.py).
 """
 
 from __future__ import annotations
 
-import json
+import asyncio
+import codecs
 import logging
 from typing import Any, Protocol
 
 import aiohttp
 from aiohttp import web
+from aiohttp.abc import AbstractStreamWriter
+from aiohttp.payload import Payload
 from multidict import CIMultiDict
 
+from .answer_json import SLICE, UnsafeJson, dumps, may_hold_token, parse, utf8
 from .audit import AuditRecord
-from .errors import InternalFailure, UpstreamFailed
+from .errors import UpstreamFailed
 from .eventstream import EventStreamError
 from .formats.base import ApiFormat
 from .reidentify import Restorer
@@ -24,19 +33,71 @@ from .sse import SSEError
 
 STREAM_BROKE = "the provider's stream broke off"
 log = logging.getLogger("aliasgate")
+# Up to this size an answer, or a frame of a stream, is parsed, restored and written back
+# on the loop; beyond it in a thread, where pure-Python work gives the loop the GIL every
+# few milliseconds.
+INLINE_BYTES = 16_384
+# A stream is decoded on the loop this much at a time, with a yield after each slice (a few
+# milliseconds of work at most), so a flood of tiny events waits its turn like any request.
+FEED_BYTES = 1_024
 
 
 async def relay_json(fmt: ApiFormat, upstream: aiohttp.ClientResponse, restorer: Restorer,
                      headers: CIMultiDict[str], max_bytes: int) -> web.Response:
-    raw = await _read_capped(upstream, max_bytes)
+    parts, size = await _read_capped(upstream, max_bytes)
+    if size <= INLINE_BYTES:
+        body = _restore_answer(fmt, parts, restorer)
+    else:
+        body = await asyncio.to_thread(_restore_answer, fmt, parts, restorer)
+    payload = _Sliced(body) if len(body) > SLICE else body
+    return web.Response(status=upstream.status, headers=headers, body=payload)
+
+
+class _Sliced(Payload):
+    """A large body written a slice at a time, each write waiting for the client as a
+    stream's do (aiohttp writes a bytes body in one go, holding the loop for the copy)."""
+
+    def __init__(self, value: bytes) -> None:
+        super().__init__(value, content_type=None)
+        self._size = len(value)
+
+    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        raise NotImplementedError("an answer body is sent, never read back")
+
+    async def write(self, writer: AbstractStreamWriter) -> None:
+        view = memoryview(self._value)
+        for at in range(0, len(view), SLICE):
+            await writer.write(view[at:at + SLICE])
+
+
+def _restore_answer(fmt: ApiFormat, parts: list[bytes], restorer: Restorer) -> bytes:
+    """The answer with this request's tokens restored. When it holds none (none can be in
+    it, or none was found), the provider's bytes go back exactly as they came."""
+    raw = b"".join(parts)
+    if not may_hold_token(raw):
+        return raw
     try:
-        document = json.loads(raw)
+        document = parse(raw, restorer.bounds)
+    except UnsafeJson as exc:
+        raise UpstreamFailed(f"aliasgate does not restore this answer: it {exc}") from exc
     except ValueError:  # labelled JSON but is not: restore it as text
-        text = restorer.restore(raw.decode("utf-8", errors="replace"))
-        return web.Response(status=upstream.status, headers=headers, body=text.encode())
+        return _restore_text(raw, restorer)
+    before = restorer.stats.restored
     restored = fmt.restore_body(document, restorer)
-    body = json.dumps(restored, ensure_ascii=False).encode("utf-8", errors="surrogatepass")
-    return web.Response(status=upstream.status, headers=headers, body=body)
+    if restorer.stats.restored == before:
+        return raw
+    return utf8(dumps(restored))
+
+
+def _restore_text(raw: bytes, restorer: Restorer) -> bytes:
+    """Slice by slice, so no single step holds the GIL long (a stream restorer keeps what
+    may be the start of a token for the next slice)."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    stream, out = restorer.stream(), []
+    for at in range(0, len(raw), SLICE):
+        out.append(utf8(stream.feed(decoder.decode(raw[at:at + SLICE]))))
+    out.append(utf8(stream.feed(decoder.decode(b"", final=True)) + stream.flush()))
+    return b"".join(out)
 
 
 class Frame(Protocol):
@@ -45,6 +106,9 @@ class Frame(Protocol):
 
 class FrameDecoder(Protocol):
     """SSE events or event-stream messages out of bytes cut anywhere."""
+
+    @property
+    def buffered(self) -> int: ...  # held for the frame not yet complete
 
     def feed(self, chunk: bytes) -> list[Any]: ...
 
@@ -68,25 +132,47 @@ async def relay_stream(request: web.Request, decoder: FrameDecoder, rewriter: Fr
     off, the client gets an error frame in the provider's stream shape."""
     response = web.StreamResponse(status=upstream.status, headers=headers)
     await response.prepare(request)
+    step = _Step(decoder, rewriter)
     try:
         try:
             async for chunk in upstream.content.iter_any():
-                await _write(response, [out for frame in decoder.feed(chunk)
-                                        for out in rewriter.on_event(frame)])
-            frames, truncated = decoder.close()
-            await _write(response, [out for frame in frames for out in rewriter.on_event(frame)])
-            if truncated:
+                for at in range(0, len(chunk), FEED_BYTES):
+                    piece = chunk[at:at + FEED_BYTES]
+                    if decoder.buffered + len(piece) > INLINE_BYTES:  # a large frame ends?
+                        await _write(response, await asyncio.to_thread(step.run, chunk[at:]))
+                        break
+                    await _write(response, step.run(piece))
+                    await asyncio.sleep(0)
+            small = decoder.buffered <= INLINE_BYTES
+            await _write(response, step.run(None) if small
+                         else await asyncio.to_thread(step.run, None))
+            if step.truncated:
                 raise StreamCut("the stream ended inside a frame")
-            await _write(response, rewriter.finish())
+            await _write(response, _encode(rewriter.finish()))
         except ConnectionResetError:
             raise  # the client went away (aiohttp's ClientConnectionResetError included)
         except Exception as exc:  # the answer has begun: end it with an error frame
-            _broke(record, exc)
-            await _write(response, [*rewriter.finish(), rewriter.error_event(STREAM_BROKE)])
+            message = _broke(record, exc)
+            await _write(response, _closing(rewriter, message))
         await response.write_eof()
     except ConnectionResetError:
         record.decision, record.reason = "client_closed", "the client closed the connection"
     return response
+
+
+class _Step:
+    """Feeds bytes (None: the end of the stream) and rewrites the frames they complete."""
+
+    def __init__(self, decoder: FrameDecoder, rewriter: FrameRewriter) -> None:
+        self._decoder, self._rewriter = decoder, rewriter
+        self.truncated = False
+
+    def run(self, piece: bytes | None) -> bytes:
+        if piece is None:
+            frames, self.truncated = self._decoder.close()
+        else:
+            frames = self._decoder.feed(piece)
+        return _encode([out for frame in frames for out in self._rewriter.on_event(frame)])
 
 
 class StreamCut(ValueError):
@@ -128,24 +214,50 @@ async def pipe_bytes(request: web.Request, upstream: aiohttp.ClientResponse,
     return response
 
 
-def _broke(record: AuditRecord, exc: Exception) -> None:
-    expected = (aiohttp.ClientError, TimeoutError, SSEError, EventStreamError, StreamCut)
+# Refusals of the gateway's own, worded by it: the client and the audit log may read them.
+_REFUSED = (SSEError, EventStreamError, UnsafeJson)
+
+
+def _broke(record: AuditRecord, exc: Exception) -> str:
+    """Record why the stream ended early; the message for the client's error frame."""
+    expected = (aiohttp.ClientError, TimeoutError, StreamCut, *_REFUSED)
     if not isinstance(exc, expected):
         log.error("request %s: relaying the answer failed: %s", record.request_id,
                   exc.__class__.__name__)
-    record.decision, record.reason = "failed", STREAM_BROKE
+    message = STREAM_BROKE
+    if isinstance(exc, UnsafeJson):
+        message = f"aliasgate stopped the provider's stream: an event {exc}"
+    elif isinstance(exc, _REFUSED):
+        message = f"aliasgate stopped the provider's stream: {exc}"
+    record.decision, record.reason = "failed", message
+    return message
 
 
-async def _write(response: web.StreamResponse, frames: list[Frame]) -> None:
-    if frames:
-        await response.write(b"".join(f.encode() for f in frames))
+def _closing(rewriter: FrameRewriter, message: str) -> bytes:
+    """Text still held back, then the error frame; the error frame alone if the rewriter
+    cannot flush (its state may be what failed)."""
+    try:
+        held = _encode(rewriter.finish())
+    except Exception:  # the error frame must go out whatever failed
+        held = b""
+    return held + _encode([rewriter.error_event(message)])
 
 
-async def _read_capped(upstream: aiohttp.ClientResponse, limit: int) -> bytes:
+def _encode(frames: list[Frame]) -> bytes:
+    return b"".join(f.encode() for f in frames)
+
+
+async def _write(response: web.StreamResponse, data: bytes) -> None:
+    if data:
+        await response.write(data)
+
+
+async def _read_capped(upstream: aiohttp.ClientResponse, limit: int
+                       ) -> tuple[list[bytes], int]:
     parts, size = [], 0
     async for chunk in upstream.content.iter_any():
         size += len(chunk)
         if size > limit:
-            raise InternalFailure(f"the provider's answer exceeds {limit} bytes")
+            raise UpstreamFailed(f"the provider's answer exceeds {limit} bytes")
         parts.append(chunk)
-    return b"".join(parts)
+    return parts, size

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from multidict import MultiMapping
@@ -12,7 +13,11 @@ from .errors import BadRequest, Refused
 from .formats import get_format
 from .formats.base import ApiFormat
 from .policy import LoadedPolicy
+from .shapes import SEGMENT, has_shape
 from .signing import SigV4Signer
+
+# Google Cloud names a project by id or by its number: the one place a long number is an id.
+_NUMBERED = re.compile(r"/projects/\d{6,15}(?=/)")
 
 
 @dataclass(frozen=True)
@@ -30,13 +35,19 @@ class Match:
     subpath: str  # the rest of the decoded path after the route prefix, e.g. /v1/models
 
     def upstream_url(self, query: MultiMapping[str]) -> URL:
-        """The provider URL: the configured upstream plus the subpath and allowed query.
+        """The provider URL: the configured upstream plus the subpath and allowed query,
+        each checked for its shape.
 
         Built from the decoded subpath, so no encoding trick can move it to another host.
         """
-        unknown = set(query) - self.route.format.query_params
-        if unknown:
+        _check_segments(self.subpath)
+        shapes = self.route.format.query_params
+        if set(query) - set(shapes):
             raise Refused("the request has a query parameter aliasgate does not forward")
+        for name, value in query.items():
+            if not has_shape(value, shapes[name]):
+                raise Refused(f"the query parameter {name} does not have the shape aliasgate "
+                              "forwards; it was not sent")
         base = URL(self.route.config.upstream)
         url = base.with_path(base.path.rstrip("/") + self.subpath).with_query(query)
         if (url.scheme, url.host, url.port) != (base.scheme, base.host, base.port):
@@ -71,3 +82,11 @@ class RouteTable:
             if path == prefix or path.startswith(prefix + "/"):
                 return Match(route, path[len(prefix):])
         return None
+
+
+def _check_segments(subpath: str) -> None:
+    """Every segment of the path must be an id, a name or a method: a path is not text."""
+    segments = _NUMBERED.sub("/projects/0", subpath).split("/")[1:]
+    if not all(has_shape(segment, SEGMENT) for segment in segments):
+        raise Refused("a segment of the request path is not an identifier; aliasgate "
+                      "does not send it")

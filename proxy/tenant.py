@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from multidict import CIMultiDictProxy
 
+from .callers import presented_key
 from .config import RouteConfig
 from .errors import Refused
 from .keys import fingerprint
 
-# The gateway key first: a Bedrock client's own Authorization is a per-request signature.
-_CREDENTIAL_HEADERS = ("x-aliasgate-key", "Authorization", "x-api-key", "api-key")
+_CREDENTIAL_HEADERS = ("Authorization", "x-api-key", "api-key")
 
 
 def tenant_of(route: RouteConfig, headers: CIMultiDictProxy[str], master: bytes) -> str:
@@ -24,5 +24,12 @@ def tenant_of(route: RouteConfig, headers: CIMultiDictProxy[str], master: bytes)
         if not value:
             raise Refused(f"this route needs the {route.tenant_header} header to name a tenant")
         return f"header:{value}"
-    credential = next((headers[h] for h in _CREDENTIAL_HEADERS if h in headers), "")
+    if route.api_keys:
+        # The route issues gateway keys (and authenticate() checked this one): it names the
+        # tenant. A Bedrock client's own Authorization is a per-request signature anyway.
+        credential = presented_key(headers) or ""
+    else:
+        # A gateway key counts only where the route issues them: elsewhere anyone could
+        # send any string there and pick another credential's token scope.
+        credential = next((headers[h] for h in _CREDENTIAL_HEADERS if h in headers), "")
     return f"key:{fingerprint(master, 'tenant-credential', credential)}"

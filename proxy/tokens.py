@@ -1,9 +1,12 @@
-"""Keyed, typed, reversible tokens such as <PERSON_7QK2M>, and the span replacement.
+"""Keyed, typed, reversible tokens such as <PERSON_7QK2M9XH4R2A>, and the span replacement.
 
-A token is the HMAC of (entity type, value) under the tenant's token key, written in
-Crockford base32. The same value gives the same token on every request of a tenant;
-another tenant gets another token. Within one request two values never share a token:
-on a (rare) clash the later value gets a longer token.
+A token is the HMAC of (entity type, value) under the tenant's token key, written as 12
+Crockford base32 characters (60 bits). It depends on the value alone: the same value gives
+the same token on every request of a tenant, another tenant gets another token, and a
+token never means two values for one tenant in practice. For n distinct values of one
+type, the chance that any two share a token is at most n^2 / 2^61: under one in two
+million for a million names. Should it happen within one request, the request fails
+closed (503) rather than give either value another spelling.
 """
 
 from __future__ import annotations
@@ -15,12 +18,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .detect.spans import Span
+from .errors import InternalFailure
 from .policy import Policy
 
 # Crockford base32 (no I, L, O, U), from the standard library's RFC 4648 alphabet.
 _CROCKFORD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567",
                              b"0123456789ABCDEFGHJKMNPQRSTVWXYZ")
-TOKEN_LENGTHS = (5, 8, 13)
+TOKEN_LENGTH = 12
 REDACTED = "[REDACTED_{entity}]"
 
 
@@ -42,14 +46,11 @@ class TokenMap:
         known = self.by_value.get((entity, value))
         if known is not None:
             return known
-        digest = hmac.digest(self.key, f"{entity}\x00{value}".encode(), hashlib.sha256)
-        code = _base32(digest)
-        for length in TOKEN_LENGTHS:
-            token = f"<{entity}_{code[:length]}>"
-            if token not in self.by_token:
-                break
-        else:  # three clashes in one request: astronomically unlikely, never ambiguous
-            raise RuntimeError("token space exhausted")
+        digest = hmac.digest(self.key, f"{entity}\x00{value}".encode("utf-8", "surrogatepass"),
+                             hashlib.sha256)
+        token = f"<{entity}_{_base32(digest)[:TOKEN_LENGTH]}>"
+        if token in self.by_token:  # see the module docstring for how unlikely this is
+            raise InternalFailure("two values would share a token; nothing was sent")
         self.by_token[token] = value
         self.by_value[(entity, value)] = token
         return token

@@ -10,6 +10,7 @@ one-character deltas. The request's `model` picks a misbehaviour:
     slow             wait 3 seconds before answering
     gzip             answer with a gzip-compressed body
     tool             answer with a tool call whose arguments quote the prompt
+    hostile-*        a hostile answer (see `_hostile`), `hostile_bytes` long
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ class FakeProvider:
     port: int = 0
     received: list[Received] = field(default_factory=list)
     chunk_delay: float = 0.0
+    hostile_bytes: int = 8 * 1024 * 1024  # the size of a `hostile-*` answer
+    hostile_depth: int = 100_000          # the nesting of a `hostile-deep*` answer
 
     def all_text(self) -> str:
         """Everything the provider saw: paths, headers and bodies."""
@@ -77,6 +80,30 @@ EVENTSTREAM = "application/vnd.amazon.eventstream"
 def _sse(data: Any, event: str | None = None) -> bytes:
     head = f"event: {event}\n" if event else ""
     return f"{head}data: {json.dumps(data)}\n\n".encode()
+
+
+def _text_events(deltas: list[str], anthropic: bool) -> list[bytes]:
+    """A streamed text answer (Anthropic's or OpenAI's shape) of these deltas."""
+    if anthropic:
+        events = [_sse({"type": "message_start", "message": {
+            "id": "msg_1", "type": "message", "role": "assistant", "model": "m", "content": [],
+            "stop_reason": None, "stop_sequence": None,
+            "usage": {"input_tokens": 1, "output_tokens": 1}}}, "message_start"),
+            _sse({"type": "content_block_start", "index": 0,
+                  "content_block": {"type": "text", "text": ""}}, "content_block_start")]
+        events += [_sse({"type": "content_block_delta", "index": 0, "delta": {
+            "type": "text_delta", "text": delta}}, "content_block_delta") for delta in deltas]
+        return [*events, _sse({"type": "content_block_stop", "index": 0}, "content_block_stop"),
+                _sse({"type": "message_delta", "delta": {"stop_reason": "end_turn",
+                                                         "stop_sequence": None},
+                      "usage": {"output_tokens": 1}}, "message_delta"),
+                _sse({"type": "message_stop"}, "message_stop")]
+    base = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 0, "model": "m"}
+    events = [_sse({**base, "choices": [{"index": 0, "delta": {"content": delta},
+                                         "finish_reason": None}]}) for delta in deltas]
+    return [*events, _sse({**base, "choices": [{"index": 0, "delta": {},
+                                                "finish_reason": "stop"}]}),
+            b"data: [DONE]\n\n"]
 
 
 class _Handlers:
@@ -114,6 +141,8 @@ class _Handlers:
         body = (await self.record(request)).json
         model = body.get("model", "")
         prompt = _last_user_text(body["messages"])
+        if model.startswith("hostile-"):
+            return await self._hostile(request, model.removeprefix("hostile-"), prompt)
         if model == "error-400":
             return web.json_response({"error": {"message": f"bad prompt: {prompt}",
                                                 "type": "invalid_request_error"}}, status=400)
@@ -169,7 +198,7 @@ class _Handlers:
                                   "usage": {"prompt_tokens": 1, "total_tokens": 1}})
 
     async def models(self, request: web.Request) -> web.StreamResponse:
-        """`?limit=N` lists N models (a large answer); `?order=cut` promises a length,
+        """`?limit=N` lists N models (a large answer); `?after=cut` promises a length,
         sends part of it and drops the connection."""
         await self.record(request)
         count = int(request.query.get("limit", "1"))
@@ -177,7 +206,7 @@ class _Handlers:
             {"id": "gpt-test" if i == 0 else f"gpt-test-{i}", "object": "model", "created": 0,
              "owned_by": "fake"}
             for i in range(count)]}).encode()
-        if request.query.get("order") != "cut":
+        if request.query.get("after") != "cut":
             return web.Response(body=body, content_type="application/json")
         response = web.StreamResponse(headers={"Content-Type": "application/json",
                                                "Content-Length": str(len(body))})
@@ -192,6 +221,8 @@ class _Handlers:
         body = (await self.record(request)).json
         model = body.get("model", "")
         prompt = _last_user_text(body["messages"])
+        if model.startswith("hostile-"):
+            return await self._hostile(request, model.removeprefix("hostile-"), prompt)
         if model == "error-400":
             return web.json_response({"type": "error", "error": {
                 "type": "invalid_request_error", "message": f"bad prompt: {prompt}"}}, status=400)
@@ -258,6 +289,10 @@ class _Handlers:
     async def bedrock(self, request: web.Request) -> web.StreamResponse:
         body = (await self.record(request)).json
         model, action = request.match_info["model"], request.match_info["action"]
+        if "hostile-" in model:
+            prompt = "".join(c.get("text", "") for c in body["messages"][-1]["content"])
+            return await self._hostile_eventstream(request, model.partition("hostile-")[2],
+                                                   prompt)
         if action.startswith("invoke"):
             prompt = _last_user_text(body["messages"])
             if action == "invoke":
@@ -309,6 +344,130 @@ class _Handlers:
                   for kind, data in events]
         return await self._stream(request, frames, 5 if "die" in model else None,
                                   EVENTSTREAM)
+
+    # --- Hostile answers ------------------------------------------------------------------
+    async def _flood(self, request: web.Request, content_type: str, piece: bytes,
+                     head: bytes = b"", tail: bytes = b"") -> web.StreamResponse:
+        """`piece` repeated to `hostile_bytes`, in 64 KB writes, between head and tail. Cheap
+        for the shared event loop: the fake must not be what stalls it."""
+        response = web.StreamResponse(headers={"Content-Type": content_type})
+        await response.prepare(request)
+        block = piece * max(1, 65_536 // len(piece))
+        try:
+            await response.write(head)
+            for _ in range(self.provider.hostile_bytes // len(block) + 1):
+                await response.write(block)
+            await response.write(tail)
+            await response.write_eof()
+        except ConnectionError:
+            pass  # the gateway gave up on this answer, as it should
+        return response
+
+    async def _hostile(self, request: web.Request, kind: str, prompt: str
+                       ) -> web.StreamResponse:
+        """A provider that attacks the gateway's answer path. SSE: `comments` (comment lines
+        and never a blank line), `cr-comments` (the same with CR endings), `line` (one line
+        that never ends), `tiny-events`, `blank-lines`, `wide-event` (one event of many small
+        values), `deep-event`, `surrogate-stream` (a lone surrogate first), `big-event` (not
+        hostile: one large delta). JSON:
+        `many-strings`, `many-numbers`, `deep`, `long-string` (one string), `surrogate`,
+        `nan`, `overflow` (1e999), `not-json`, `plain-big` (nothing to restore). Floods are
+        `hostile_bytes` long, and `deep` answers `hostile_depth` levels deep."""
+        sse, depth = "text/event-stream", self.provider.hostile_depth
+        anthropic = request.path.endswith("/messages")
+        reply = f"Echo: {prompt}"
+        if kind == "comments":
+            return await self._flood(request, sse, b": keep-alive\n")
+        if kind == "cr-comments":
+            return await self._flood(request, sse, b":\r")
+        if kind == "line":
+            return await self._flood(request, sse, b"x" * 1024, head=b"data: ")
+        if kind == "tiny-events":
+            return await self._flood(request, sse, b"data: {}\n\n", tail=b"data: [DONE]\n\n")
+        if kind == "blank-lines":
+            return await self._flood(request, sse, b"\n", tail=b"data: [DONE]\n\n")
+        if kind == "wide-event":
+            return await self._flood(request, sse, b'"a",' * 1024, head=b'data: ["<",',
+                                     tail=b'"a"]\n\n')
+        if kind == "deep-event":
+            return await self._flood(request, sse, b"\n", head=b'data: ["<", ' + b"[" * depth
+                                     + b"]" * depth + b"]\n\n")
+        if kind == "big-event":  # not hostile: one large delta, ending with the reply
+            deltas = ["a" * self.provider.hostile_bytes + reply, " and more"]
+            return await self._stream(request, _text_events(deltas, anthropic))
+        if kind == "surrogate-stream":
+            return await self._stream(request, _text_events(["\ud800", *reply], anthropic))
+        if kind == "many-strings":
+            return await self._flood(request, "application/json", b'"a",' * 1024,
+                                     head=b'{"note": "<", "items": [', tail=b'"a"]}')
+        if kind == "many-numbers":
+            return await self._flood(request, "application/json", b"1," * 1024,
+                                     head=b'{"note": "<", "items": [', tail=b"1]}")
+        if kind == "deep":
+            return web.Response(body=b"[" * depth + b'"<"' + b"]" * depth,
+                                content_type="application/json")
+        if kind == "long-string":
+            return await self._flood(request, "application/json", b"a" * 1024,
+                                     head=b'{"text": "<', tail=b'"}')
+        if kind == "not-json":
+            return await self._flood(request, "application/json", b"<not json> " * 1024,
+                                     head=f"{reply} ".encode())
+        if kind == "plain-big":
+            return await self._flood(request, "application/json", b'"plain",' * 1024,
+                                     head=b'{"items": [', tail=b'"end"]}')
+        extra: dict[str, Any] = {"surrogate": {}, "nan": {"score": float("nan"), "low":
+                                                          float("-inf")},
+                                 "overflow": {"score": 1.0}}[kind]
+        text = "\ud800 " + reply if kind == "surrogate" else reply
+        answer: dict[str, Any] = {
+            "id": "msg_1", "type": "message", "role": "assistant", "model": "m",
+            "content": [{"type": "text", "text": text}], "stop_reason": "end_turn",
+            "stop_sequence": None, "usage": {"input_tokens": 1, "output_tokens": 1}, **extra,
+        } if anthropic else {
+            "id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": "m",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
+                         "finish_reason": "stop", "logprobs": None}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}, **extra}
+        raw = json.dumps(answer)  # ensure_ascii: the surrogate goes out as \ud800
+        if kind == "overflow":
+            raw = raw.replace('"score": 1.0', '"score": 1e999')
+        return web.Response(body=raw.encode(), content_type="application/json")
+
+    async def _hostile_eventstream(self, request: web.Request, kind: str, prompt: str
+                                   ) -> web.StreamResponse:
+        """Bedrock ConverseStream attacks: `tiny` (many small messages), `big` (one message
+        near the size limit, in small writes), `headers` (a message of many tiny headers),
+        `surrogate` (a lone surrogate in the first text delta)."""
+        if kind == "tiny":
+            piece = eventstream.event("metadata", b"{}").encode()
+            return await self._flood(request, EVENTSTREAM, piece)
+        if kind == "big":
+            payload = b'{"contentBlockIndex": 0, "delta": {"text": "' + \
+                b"a" * self.provider.hostile_bytes + b'"}}'
+            frame = eventstream.event("contentBlockDelta", payload).encode()
+            response = web.StreamResponse(headers={"Content-Type": EVENTSTREAM})
+            await response.prepare(request)
+            try:
+                for at in range(0, len(frame), 1024):
+                    await response.write(frame[at:at + 1024])
+                await response.write_eof()
+            except ConnectionError:
+                pass  # the gateway gave up on this answer
+            return response
+        if kind == "headers":
+            headers = [eventstream.Header(":event-type", eventstream.STRING, b"metadata")]
+            headers += [eventstream.Header("", 0, b"")] * 40_000  # 2 bytes each
+            frame = eventstream.Message(headers, b"{}").encode()
+            return await self._flood(request, EVENTSTREAM, frame)
+        assert kind == "surrogate"
+        events: list[tuple[str, dict[str, Any]]] = [("messageStart", {"role": "assistant"})]
+        events += [("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": ch}})
+                   for ch in ["\ud800", *f"Echo: {prompt}"]]
+        events += [("contentBlockStop", {"contentBlockIndex": 0}),
+                   ("messageStop", {"stopReason": "end_turn"})]
+        frames = [eventstream.event(kind, json.dumps(data).encode()).encode()
+                  for kind, data in events]
+        return await self._stream(request, frames, content_type=EVENTSTREAM)
 
     async def anything(self, request: web.Request) -> web.Response:
         await self.record(request)

@@ -16,7 +16,8 @@ def test_quick_benchmark_reports_every_target() -> None:
                             capture_output=True, text=True, timeout=900, cwd=ROOT, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     for row in ("1. throughput", "2. added latency", "2b. GET /v1/models", "3. cost per char",
-                "4. turn 20", "5. streaming first byte", "6. RSS growth", "7. recall"):
+                "4. turn 20", "5. streaming first byte", "6. RSS growth", "7. recall",
+                "8. 1 KB p99 added beside", "8b. /healthz beside"):
         assert row in result.stdout, result.stdout
     [quality] = [line for line in result.stdout.splitlines() if line.startswith("7. recall")]
     assert quality.endswith("met") and "NOT MET" not in quality, quality

@@ -12,7 +12,7 @@ from proxy.audit import AuditRecord
 from proxy.detect.pool import WorkerPoolAnalyzer
 from proxy.errors import Blocked
 from proxy.formats.openai import OpenAIFormat
-from proxy.inspection import inspect
+from proxy.inspection import Inspector
 from proxy.policy import Policy, load_policy_file, resolve_policy
 from proxy.tokens import TokenMap
 
@@ -33,9 +33,9 @@ def fixture(name: str) -> Policy:
 async def sent(analyzer: WorkerPoolAnalyzer, policy: Policy, *messages: str) -> list[str]:
     """What the provider would receive for these user messages."""
     body = {"model": "m", "messages": [{"role": "user", "content": m} for m in messages]}
-    result = await inspect(analyzer, OpenAIFormat(), CHAT, policy,  # type: ignore[arg-type]
-                           "application/json", json.dumps(body).encode(), TokenMap(b"t" * 32),
-                           AuditRecord(ts="", request_id="test"))
+    result = await Inspector(analyzer).inspect(
+        OpenAIFormat(), CHAT, policy, "application/json",  # type: ignore[arg-type]
+        json.dumps(body).encode(), TokenMap(b"t" * 32), AuditRecord(ts="", request_id="test"))
     return [m["content"] for m in json.loads(result.body)["messages"]]
 
 

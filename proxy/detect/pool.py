@@ -1,7 +1,9 @@
 """Run detection in worker processes so it never blocks the event loop.
 
 Each worker loads the spaCy pipeline once. Long texts are cut into windows here, in the
-gateway process, so one large prompt is spread over every worker.
+gateway process, so one large prompt is spread over every worker; the workers are shared
+between requests in turn (scheduler.py), so it never holds them all, and a request with
+more new text than `max_request_chars` is refused before any of it is sent.
 
 spaCy's string store only grows (every new word it reads is interned), so after
 `recycle_after` batches per worker a fresh pool is started in the background and swapped
@@ -16,16 +18,18 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing
+import multiprocessing.connection
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
-from ..errors import InternalFailure
-from .cache import DetectionCache
+from ..errors import GatewayError, InternalFailure, PayloadTooLarge
+from .cache import DetectionCache, Key
 from .packing import Pack, pack, unpack
+from .scheduler import Dropped, FairDispatcher
 from .spans import Span, merge_overlaps
 from .spec import DetectionSpec
 from .windows import windows
@@ -36,7 +40,11 @@ log = logging.getLogger(__name__)
 class Analyzer(Protocol):
     """Finds spans in each text, following a policy's detection settings."""
 
-    async def analyze(self, texts: Sequence[str], spec: DetectionSpec) -> list[list[Span]]: ...
+    async def analyze(self, texts: Sequence[str], spec: DetectionSpec, scope: bytes = b""
+                      ) -> list[list[Span]]:
+        """Spans per text. `scope` is a per-tenant secret: what is cached under one scope
+        never answers another."""
+        ...
 
     def is_ready(self) -> bool: ...
 
@@ -57,9 +65,9 @@ def _init_worker(model: str) -> None:
     places()
 
 
-def _analyze_batch(chunks: list[str], spec: DetectionSpec) -> list[list[Span]]:
+def _analyze_text(text: str, spec: DetectionSpec) -> list[Span]:
     assert _engine is not None, "worker not initialised"
-    return [_engine.analyze(chunk, spec) for chunk in chunks]
+    return _engine.analyze(text, spec)
 
 
 def _pid() -> int:
@@ -70,54 +78,98 @@ def _pid() -> int:
 
 # --- gateway side ------------------------------------------------------------------------
 
-def _batches(packs: list[Pack], count: int) -> list[list[Pack]]:
-    """Split packs into at most `count` batches of similar total length, one per worker."""
-    batches: list[list[Pack]] = [[] for _ in range(count)]
-    sizes = [0] * count
-    for packed in sorted(packs, key=lambda p: -len(p.text)):
-        smallest = sizes.index(min(sizes))
-        batches[smallest].append(packed)
-        sizes[smallest] += len(packed.text)
-    return [b for b in batches if b]
+# Past this many characters in one request, hashing, cutting and merging run in a thread:
+# on a multi-megabyte request they take long enough to stall the event loop.
+OFF_LOOP_CHARS = 32_768
+_T = TypeVar("_T")
+Job = tuple[str, DetectionSpec]   # one packed text for one worker call
+
+
+async def _off_loop_if(large: bool, work: Callable[..., _T], *args: object) -> _T:
+    return await asyncio.to_thread(work, *args) if large else work(*args)
+
+
+def _keys(spec: DetectionSpec, texts: Sequence[str], scope: bytes) -> list[Key]:
+    return [DetectionCache.key(spec, text, scope) for text in texts]
+
+
+def _packs(texts: Sequence[str], cached: list[list[Span] | None], chunk_chars: int
+           ) -> list[Pack]:
+    """The texts not in the cache, cut into windows and packed into worker calls."""
+    jobs = [(i, offset, chunk) for i, text in enumerate(texts) if cached[i] is None
+            for offset, chunk in windows(text, chunk_chars) if chunk.strip()]
+    return pack(jobs, chunk_chars)
+
+
+def _found(count: int, packs: list[Pack], results: list[list[Span]]) -> list[list[Span]]:
+    """The findings of each text, mapped back from the packs."""
+    found: list[list[Span]] = [[] for _ in range(count)]
+    for packed, spans in zip(packs, results, strict=True):
+        for index, span in unpack(spans, packed.pieces):
+            found[index].append(span)
+    return [merge_overlaps(spans) for spans in found]
 
 
 class WorkerPoolAnalyzer:
     """Detection in `workers` processes. If one dies or a batch runs past the timeout, the
     pool's workers are stopped and requests fail closed (503) while a fresh pool starts in
     the background. Every `recycle_after` batches per worker a fresh pool is started too,
-    and swapped in when ready, while the current one serves."""
+    and swapped in when ready, while the current one serves.
+
+    Requests share the workers through a FairDispatcher: about one batch per worker is in
+    the pool at a time, the next place going to the next request in turn, so a large
+    request cannot make a small one wait for more than about one of its batches. A
+    request with more than `max_request_chars` characters not already cached is refused
+    (413) before any of it is sent."""
 
     def __init__(self, model: str, workers: int, chunk_chars: int,
                  cache_chars: int = 10_000_000, recycle_after: int = 5000,
-                 timeout_seconds: float = 120.0) -> None:
+                 timeout_seconds: float = 120.0, max_request_chars: int = 2_000_000) -> None:
         self._model = model
         self._workers = max(1, workers)
         self._chunk_chars = chunk_chars
         self._timeout = timeout_seconds
+        self.max_request_chars = max_request_chars
         self.cache = DetectionCache(cache_chars)
         self._recycle_after = recycle_after
         self._batches = 0   # run by the current pool
         self._executor: ProcessPoolExecutor | None = None
         self._out_of_service = False   # the current pool broke: fail closed until replaced
         self._replacing: asyncio.Task[None] | None = None   # one fresh pool at a time
-        # old pools shutting down, by the task that does it
+        # old pools shutting down, by the task that does it; those being stopped now
         self._retiring: dict[asyncio.Task[None], ProcessPoolExecutor] = {}
+        self._stopping: set[ProcessPoolExecutor] = set()
         self._last_answer = time.monotonic()   # when a batch last came back
+        # One batch per worker, and one more of a small request queued in the pool so
+        # that between small batches no worker waits for the event loop.
+        self.dispatcher: FairDispatcher[Job, list[Span]] = FairDispatcher(
+            self._workers, self._launch, spare=1)
+        self._running: dict[asyncio.Future[list[Span]], ProcessPoolExecutor] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        # every pool with workers, starting ones included (filled by a start-up thread)
+        self._live: set[ProcessPoolExecutor] = set()
+        self._closed = False
 
     def _started_executor(self, startup_seconds: float = 120.0) -> ProcessPoolExecutor:
         """A new pool whose every worker has loaded the model (blocking: run in a thread)."""
         executor = ProcessPoolExecutor(self._workers, initializer=_init_worker,
                                        initargs=(self._model,),
                                        mp_context=multiprocessing.get_context("spawn"))
+        # Known to close() from now on (added before _closed is read: one of the two sees
+        # the other), so a pool still starting when the gateway stops is stopped too.
+        self._live.add(executor)
         seen: set[int] = set()
         deadline = time.monotonic() + startup_seconds
         try:
-            while len(seen) < self._workers:
+            while len(seen) < self._workers and not self._closed:
                 calls = [executor.submit(_pid) for _ in range(self._workers)]
                 seen.update(f.result(timeout=max(0.0, deadline - time.monotonic()))
                             for f in calls)
+            if self._closed:
+                raise RuntimeError("detection is shutting down")
         except BaseException:
             _stop(executor)  # no half-started workers
+            self._live.discard(executor)
             raise
         return executor
 
@@ -130,64 +182,89 @@ class WorkerPoolAnalyzer:
     def worker_pids(self) -> list[int]:
         return sorted(_processes(self._executor))
 
-    async def analyze(self, texts: Sequence[str], spec: DetectionSpec) -> list[list[Span]]:
-        executor = self._executor
-        if executor is None or self._out_of_service:
+    async def analyze(self, texts: Sequence[str], spec: DetectionSpec, scope: bytes = b""
+                      ) -> list[list[Span]]:
+        """Spans per text. `scope` is the caller's secret (one per tenant): cache entries
+        made under one scope never answer another, so no tenant can time another's texts."""
+        if not self.is_ready():
             raise InternalFailure("detection workers are not running; nothing was sent")
-        keys = [self.cache.key(spec, text) for text in texts]
-        cached = [self.cache.get(key) for key in keys]
-        jobs = [(i, offset, chunk) for i, text in enumerate(texts) if cached[i] is None
-                for offset, chunk in windows(text, self._chunk_chars) if chunk.strip()]
         loop = asyncio.get_running_loop()
-        batches = _batches(pack(jobs, self._chunk_chars), self._workers) if jobs else []
-        self._batches += len(batches)
-        if self._batches >= self._recycle_after * self._workers:
-            self._replace_in_background()
-        try:  # submitting to a broken pool raises at once
-            calls = [loop.run_in_executor(executor, _analyze_batch, [p.text for p in b], spec)
-                     for b in batches]
-            for call in calls:
-                call.add_done_callback(self._note_answer)
-            results = await asyncio.wait_for(asyncio.gather(*calls), self._timeout)
-        except BrokenProcessPool as exc:
-            log.error("a detection worker died; starting fresh workers")
-            self._take_out_of_service(executor)
-            raise InternalFailure("detection failed; nothing was sent") from exc
-        except TimeoutError as exc:
-            if time.monotonic() - self._last_answer >= self._timeout:
-                log.error("no detection batch came back in %s s; starting fresh workers",
-                          self._timeout)
-                self._take_out_of_service(executor)
-            # else the pool is busy, not hung: only this request gives up
-            raise InternalFailure("detection timed out; nothing was sent") from exc
-        except asyncio.CancelledError as exc:
-            current = asyncio.current_task()
-            if current is not None and current.cancelling():
-                raise   # this request itself was cancelled
-            # its batches were cancelled by a pool being stopped for another request
-            raise InternalFailure("detection was stopped; nothing was sent") from exc
-        except Exception as exc:
-            log.error("detection raised %s", exc.__class__.__name__)
-            raise InternalFailure("detection failed; nothing was sent") from exc
-        found: list[list[Span]] = [[] for _ in texts]
-        for batch, spans_per_pack in zip(batches, results, strict=True):
-            for packed, spans in zip(batch, spans_per_pack, strict=True):
-                for index, span in unpack(spans, packed.pieces):
-                    found[index].append(span)
+        if loop is not self._loop:  # batches of an earlier event loop never report back
+            self._loop = loop
+            self._running.clear()
+        large = sum(map(len, texts)) > OFF_LOOP_CHARS
+        keys = await _off_loop_if(large, _keys, spec, texts, scope)
+        cached = [self.cache.get(key) for key in keys]
+        fresh = sum(len(text) for text, hit in zip(texts, cached, strict=True) if hit is None)
+        if fresh > self.max_request_chars:
+            raise PayloadTooLarge(
+                f"the request carries {fresh:,} characters of text to inspect; the gateway "
+                f"inspects at most {self.max_request_chars:,} per request "
+                "(detection.max_request_chars); nothing was sent")
+        packs = await _off_loop_if(large, _packs, texts, cached, self._chunk_chars)
+        results = await self._run(scope, [(p.text, spec) for p in packs]) if packs else []
+        found = await _off_loop_if(large, _found, len(texts), packs, results)
         merged = []
         for index, text in enumerate(texts):
             hit = cached[index]
             if hit is not None:
                 merged.append(hit)
-                continue
-            spans = merge_overlaps(found[index])
-            self.cache.put(keys[index], len(text), spans)
-            merged.append(spans)
+            else:
+                self.cache.put(keys[index], len(text), found[index])
+                merged.append(found[index])
         return merged
 
-    def _note_answer(self, call: asyncio.Future[list[list[Span]]]) -> None:
-        if not call.cancelled() and call.exception() is None:
+    async def _run(self, scope: bytes, jobs: list[Job]) -> list[list[Span]]:
+        """The workers' findings for each job, or InternalFailure (fail closed)."""
+        try:
+            return await asyncio.wait_for(self.dispatcher.run(scope, jobs), self._timeout)
+        except GatewayError:
+            raise
+        except BrokenProcessPool as exc:   # the pool is already being replaced
+            raise InternalFailure("detection failed; nothing was sent") from exc
+        except TimeoutError as exc:
+            if time.monotonic() - self._last_answer >= self._timeout:
+                log.error("no detection batch came back in %s s; starting fresh workers",
+                          self._timeout)
+                for executor in set(self._running.values()):
+                    self._take_out_of_service(executor)
+            # else the workers are busy, not hung: only this request gives up
+            raise InternalFailure("detection timed out; nothing was sent") from exc
+        except Dropped as exc:  # its pool was stopped for another request
+            raise InternalFailure("detection was stopped; nothing was sent") from exc
+        except Exception as exc:
+            log.error("detection raised %s", exc.__class__.__name__)
+            raise InternalFailure("detection failed; nothing was sent") from exc
+
+    def _launch(self, job: Job) -> asyncio.Future[list[Span]]:
+        """Start one batch on the current pool (the dispatcher calls this)."""
+        executor = self._executor
+        if executor is None or self._out_of_service:
+            raise InternalFailure("detection workers are not running; nothing was sent")
+        try:  # submitting to a broken pool raises at once
+            call = asyncio.get_running_loop().run_in_executor(executor, _analyze_text, *job)
+        except BrokenProcessPool:
+            log.error("a detection worker died; starting fresh workers")
+            self._take_out_of_service(executor)
+            raise
+        self._running[call] = executor
+        call.add_done_callback(self._landed)
+        self._batches += 1
+        if self._batches >= self._recycle_after * self._workers:
+            self._replace_in_background()
+        return call
+
+    def _landed(self, call: asyncio.Future[list[Span]]) -> None:
+        executor = self._running.pop(call, None)
+        if call.cancelled():
+            return
+        exc = call.exception()
+        if exc is None:
             self._last_answer = time.monotonic()
+        elif isinstance(exc, BrokenProcessPool) and executor is not None and not self._closed:
+            if executor not in self._stopping:
+                log.error("a detection worker died; starting fresh workers")
+            self._take_out_of_service(executor)
 
     def _retire(self, executor: ProcessPoolExecutor, stop: bool) -> None:
         """Shut an old pool down in the background: at once (`stop`), or once its batches
@@ -203,13 +280,24 @@ class WorkerPoolAnalyzer:
         retiring = asyncio.create_task(retire())
         self._retiring[retiring] = executor
         retiring.add_done_callback(self._retiring.pop)
+        retiring.add_done_callback(lambda _: self._live.discard(executor))
+        if stop:
+            self._stopping.add(executor)
+            retiring.add_done_callback(lambda _: self._stopping.discard(executor))
 
     def _take_out_of_service(self, executor: ProcessPoolExecutor) -> None:
         """Stop a pool that broke or hung (a worker past the timeout may never return). If
         it is the current one, requests fail closed until a fresh pool is in."""
+        if executor in self._stopping:
+            return
+        for call, owner in list(self._running.items()):
+            if owner is executor:   # its place in the dispatcher frees up; its request fails
+                call.cancel()
         self._retire(executor, stop=True)
         if executor is self._executor:
             self._out_of_service = True
+            self.dispatcher.fail_waiting(lambda: InternalFailure(
+                "detection workers are not running; nothing was sent"))
             self._replace_in_background()
 
     def _replace_in_background(self) -> None:
@@ -238,17 +326,30 @@ class WorkerPoolAnalyzer:
         finally:
             self._replacing = None
 
-    async def close(self) -> None:
+    async def close(self, grace_seconds: float | None = None) -> None:
+        """Stop every pool, one still starting included. Batches already in the current
+        pool may finish for up to `grace_seconds` (None: as long as they take); then its
+        workers are terminated, and none is left. Requests still waiting fail closed."""
+        self._closed = True
         if self._replacing is not None:
             self._replacing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._replacing
-        for executor in list(self._retiring.values()):
-            await asyncio.to_thread(_stop, executor)
+        executor, self._executor = self._executor, None
+        self.dispatcher.fail_waiting(lambda: InternalFailure(
+            "detection is shutting down; nothing was sent"))
+        for other in [e for e in list(self._live) if e is not executor]:
+            await asyncio.to_thread(_stop, other)   # old, or one a start-up thread holds
         await asyncio.gather(*self._retiring)
-        if self._executor is not None:
-            executor, self._executor = self._executor, None
+        self._live.clear()
+        if executor is None:
+            return
+        if grace_seconds is None:
             await asyncio.to_thread(executor.shutdown)
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.to_thread(executor.shutdown), grace_seconds)
+        await asyncio.to_thread(_stop, executor)
 
 
 def _stop(executor: ProcessPoolExecutor) -> None:
@@ -257,6 +358,19 @@ def _stop(executor: ProcessPoolExecutor) -> None:
     executor.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         process.terminate()
+    # A worker still there after a while is killed. Its exit is watched on its sentinel
+    # first (the pool's own thread may reap it meanwhile, and a reaped pid must not be
+    # signalled), then it is joined: a large process is still exiting for a moment after
+    # its sentinel fires, and "stopped" means gone.
+    waiting = {process.sentinel: process for process in processes}
+    deadline = time.monotonic() + 5.0
+    while waiting and (left := deadline - time.monotonic()) > 0:
+        for ended in multiprocessing.connection.wait(list(waiting), left):
+            waiting.pop(ended)
+    for process in waiting.values():
+        process.kill()
+    for process in processes:
+        process.join(max(0.1, deadline - time.monotonic()))
 
 
 def _processes(executor: ProcessPoolExecutor | None) -> dict[int, Any]:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from ..reidentify import Restorer, StreamRestorer
+from ..shapes import IDENTIFIER, INTEGER
 from ..sse import SSEEvent
 from .base import (
     NOWHERE,
@@ -17,7 +21,7 @@ from .base import (
     require,
     restore_json,
 )
-from .extraction import Extraction, WalkRules, walk
+from .extraction import Budget, Extraction, WalkRules, walk
 
 _ENDPOINTS = {
     ("POST", "/v1/messages"): Endpoint("messages", inspect=True),
@@ -33,24 +37,27 @@ _NO_KEYS: frozenset[str] = frozenset()
 
 
 def _binary_part(node: dict[str, Any]) -> str | None:
-    kind = node.get("type")
+    """An image, a file or a document that is not text, whatever the block's type says."""
+    kind = str(node.get("type", "")).lower()
     if kind in ("image", "container_upload"):
-        return str(kind)
+        return kind
     source = node.get("source")
-    if kind == "document" and isinstance(source, dict) and source.get("type") != "text" \
-            and source.get("type") != "content":
-        return "document"
+    if isinstance(source, dict) and source.get("type") not in ("text", "content"):
+        return "document" if kind == "document" else "image"
     return None
 
 
 _RULES = WalkRules(
-    identifier_keys=frozenset({"model", "role", "type", "id", "tool_use_id", "signature",
-                               "media_type", "stop_reason"}),
-    free_form_keys=frozenset({"input", "input_schema", "metadata"}),
+    identifier_keys=frozenset({"model", "role", "type", "id", "tool_use_id", "media_type",
+                               "stop_reason", "service_tier"}),
+    free_form_keys=frozenset({"input", "metadata"}),
     embedded_json_keys=frozenset(),
     binary_part=_binary_part,
-    # Encrypted by the provider: it holds nothing the client wrote.
-    opaque_part=lambda node: node.get("type") == "redacted_thinking",
+    # Encrypted by the provider: it holds nothing the client wrote, if it is what it claims.
+    opaque_part=lambda node: str(node.get("type", "")).lower() == "redacted_thinking",
+    name_keys=frozenset({"name"}),
+    schema_keys=frozenset({"input_schema"}),
+    blob_keys=frozenset({"signature"}),
 )
 # Thinking is signed by the provider and must come back byte for byte, so it is never
 # restored: the client sees tokens in thinking text, and nothing new leaves when it is resent.
@@ -60,7 +67,9 @@ _SIGNED_DELTAS = frozenset({"thinking", "signature"})
 
 class AnthropicFormat:
     name = "anthropic"
-    query_params = frozenset({"beta", "limit", "after_id", "before_id"})
+    query_params: Mapping[str, re.Pattern[str]] = MappingProxyType({
+        "beta": re.compile("true|false"), "limit": INTEGER, "after_id": IDENTIFIER,
+        "before_id": IDENTIFIER})
 
     def endpoint(self, method: str, subpath: str) -> Endpoint | None:
         return find_endpoint(_ENDPOINTS, method, subpath)
@@ -68,9 +77,9 @@ class AnthropicFormat:
     def placement(self, subpath: str, body: Json | None) -> Placement:
         return NOWHERE
 
-    def extract(self, endpoint: Endpoint, body: Json) -> Extraction:
+    def extract(self, endpoint: Endpoint, body: Json, budget: Budget) -> Extraction:
         require(body, "messages", list)
-        return walk(_RULES, body)
+        return walk(_RULES, body, budget)
 
     def restore_body(self, body: Json, restorer: Restorer) -> Json:
         return restore_json(body, restorer, _NO_KEYS, _SIGNED)

@@ -33,7 +33,6 @@ def _as_openai(subpath: str) -> tuple[str | None, str | None]:
 
 class AzureFormat(OpenAIFormat):
     name = "azure"
-    query_params = OpenAIFormat.query_params | {"api-version"}
 
     def endpoint(self, method: str, subpath: str) -> Endpoint | None:
         _, openai_path = _as_openai(subpath)

@@ -6,14 +6,16 @@ than text, how to restore an answer (whole or streamed) and its error body.
 
 from __future__ import annotations
 
-import json
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from .. import answer_json
 from ..errors import BadRequest
 from ..reidentify import Restorer
 from ..sse import SSEEvent
-from .extraction import Extraction
+from .extraction import Budget, Extraction
 
 Json = Any
 
@@ -21,35 +23,44 @@ Json = Any
 def restore_json(node: Json, restorer: Restorer, json_string_keys: frozenset[str],
                  skip: frozenset[str] = frozenset()) -> Json:
     """Restore tokens in every string and key of an answer; JSON-escape inside embedded
-    JSON documents; leave the subtrees under `skip` keys exactly as the provider sent them."""
-    if isinstance(node, dict):
-        out = {}
-        for key, value in node.items():
+    JSON documents; leave the subtrees under `skip` keys exactly as the provider sent them.
+    Iterative, so no nesting can exhaust the stack: each container is copied empty, and
+    filled when its turn comes off the stack."""
+    stack: list[tuple[Json, Json]] = []
+
+    def copy(value: Json) -> Json:
+        if isinstance(value, (dict, list)):
+            empty: Json = {} if isinstance(value, dict) else []
+            stack.append((value, empty))
+            return empty
+        return restorer.restore(value) if isinstance(value, str) else value
+
+    root = copy(node)
+    while stack:
+        source, target = stack.pop()
+        if isinstance(source, list):
+            target.extend(copy(v) for v in source)
+            continue
+        for key, value in source.items():
             if key in skip:
-                out[key] = value
+                target[key] = value
             elif key in json_string_keys and isinstance(value, str):
-                out[restorer.restore(key)] = restorer.restore(value, json_escape=True)
+                target[restorer.restore(key)] = restorer.restore(value, json_escape=True)
             else:
-                out[restorer.restore(key)] = restore_json(value, restorer, json_string_keys,
-                                                          skip)
-        return out
-    if isinstance(node, list):
-        return [restore_json(v, restorer, json_string_keys, skip) for v in node]
-    if isinstance(node, str):
-        return restorer.restore(node)
-    return node
+                target[restorer.restore(key)] = copy(value)
+    return root
 
 
 NOT_JSON = object()
 
 
 def event_json(event: SSEEvent, restorer: Restorer) -> Json:
-    """An SSE event's data, parsed; NOT_JSON when it has none, or when it is not JSON (its
-    text is then restored in place)."""
+    """An SSE event's data, parsed within the restorer's bounds (UnsafeJson past them);
+    NOT_JSON when it has none, or when it is not JSON (its text is then restored in place)."""
     if event.data is None:
         return NOT_JSON
     try:
-        return json.loads(event.data)
+        return answer_json.parse(event.data, restorer.bounds)
     except ValueError:
         event.data = restorer.restore(event.data)
         return NOT_JSON
@@ -100,13 +111,15 @@ NOWHERE = Placement()
 
 class ApiFormat(Protocol):
     name: str
-    query_params: frozenset[str]  # query parameters forwarded; any other is refused
+    # Query parameters forwarded, each with the shape its value must have; any other
+    # parameter, or a value of another shape, is refused.
+    query_params: Mapping[str, re.Pattern[str]]
 
     def endpoint(self, method: str, subpath: str) -> Endpoint | None: ...
 
     def placement(self, subpath: str, body: Json | None) -> Placement: ...
 
-    def extract(self, endpoint: Endpoint, body: Json) -> Extraction: ...
+    def extract(self, endpoint: Endpoint, body: Json, budget: Budget) -> Extraction: ...
 
     def restore_body(self, body: Json, restorer: Restorer) -> Json: ...
 

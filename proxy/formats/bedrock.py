@@ -14,15 +14,19 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
+from ..answer_json import dumps, parse, utf8
 from ..errors import Refused
 from ..eventstream import STRING, EventStreamError, Header, Message, event
 from ..reidentify import Restorer, StreamRestorer
+from ..shapes import shown
 from ..sse import SSEEvent
 from .anthropic import AnthropicFormat, AnthropicStream, restore_claude_or_json
 from .base import Endpoint, Json, Placement, restore_json
-from .extraction import Extraction, WalkRules, walk
+from .extraction import Budget, Extraction, WalkRules, walk
 
 _PATH = re.compile(r"^/model/([^/]+)/(converse|converse-stream|invoke|"
                    r"invoke-with-response-stream)$")
@@ -33,9 +37,12 @@ _GEOGRAPHY = {"eu": "eu", "us": "us", "apac": "apac", "global": "global", "us-go
 _VENDORS = frozenset({"anthropic", "amazon", "meta", "mistral", "cohere", "ai21", "deepseek",
                       "openai", "qwen", "writer", "stability", "twelvelabs", "luma"})
 _RULES = WalkRules(
-    identifier_keys=frozenset({"role", "toolUseId", "name", "format", "type", "status",
+    identifier_keys=frozenset({"role", "toolUseId", "format", "type", "status",
                                "stopReason", "modelId"}),
-    free_form_keys=frozenset({"input", "json", "inputSchema", "requestMetadata"}),
+    free_form_keys=frozenset({"input", "json", "requestMetadata"}),
+    name_keys=frozenset({"name"}),
+    schema_keys=frozenset({"inputSchema"}),
+    blob_keys=frozenset({"signature"}),
     embedded_json_keys=frozenset(),
     binary_part=lambda node: next((k for k in ("image", "document", "video") if k in node
                                    and isinstance(node[k], dict) and "bytes" in
@@ -53,7 +60,7 @@ _ERRORS = {400: "ValidationException", 401: "AccessDeniedException", 408: "Valid
 
 class BedrockFormat:
     name = "bedrock"
-    query_params: frozenset[str] = frozenset()
+    query_params: Mapping[str, re.Pattern[str]] = MappingProxyType({})
 
     def endpoint(self, method: str, subpath: str) -> Endpoint | None:
         match = _PATH.match(subpath)
@@ -72,13 +79,13 @@ class BedrockFormat:
         if prefix in _GEOGRAPHY:
             return Placement(location=_GEOGRAPHY[prefix])
         if prefix not in _VENDORS:  # an unknown geography must not pass as "no profile"
-            raise Refused(f"residency: unknown model ID prefix {prefix!r}")
+            raise Refused(f"residency: unknown model ID prefix {shown(prefix)}")
         return Placement()
 
-    def extract(self, endpoint: Endpoint, body: Json) -> Extraction:
+    def extract(self, endpoint: Endpoint, body: Json, budget: Budget) -> Extraction:
         if endpoint.name.startswith("bedrock.invoke"):
-            return _ANTHROPIC.extract(endpoint, body)
-        return walk(_RULES, body)
+            return _ANTHROPIC.extract(endpoint, body, budget)
+        return walk(_RULES, body, budget)
 
     def restore_body(self, body: Json, restorer: Restorer) -> Json:
         return restore_claude_or_json(body, restorer)
@@ -111,7 +118,7 @@ class BedrockStream:
         if message.header(":message-type") != "event":  # an exception: flush, then pass it
             return [*self._flush_all(), message]
         try:
-            payload = json.loads(message.payload) if message.payload else None
+            payload = parse(message.payload, self._restorer.bounds) if message.payload else None
         except ValueError:
             return [message]
         if not isinstance(payload, dict):
@@ -128,7 +135,7 @@ class BedrockStream:
             payload = restore_json(payload, self._restorer, _NO_KEYS)
         else:
             payload = restore_json(payload, self._restorer, _NO_KEYS)
-        message.payload = json.dumps(payload, ensure_ascii=False).encode()
+        message.payload = utf8(dumps(payload))
         return [*before, message]
 
     def _delta(self, index: int, delta: dict[str, Any]) -> None:
@@ -156,7 +163,7 @@ class BedrockStream:
         delta: dict[str, Any] = {"text": stream.flush()} if field == "text" \
             else {"toolUse": {"input": stream.flush()}}
         payload = {"contentBlockIndex": index, "delta": delta}
-        return [event("contentBlockDelta", json.dumps(payload, ensure_ascii=False).encode())]
+        return [event("contentBlockDelta", utf8(dumps(payload)))]
 
     def _flush_all(self) -> list[Message]:
         return [m for index in sorted(self._blocks) for m in self._flush(index)]
@@ -169,16 +176,16 @@ class BedrockStream:
             raise EventStreamError("a chunk holds no valid base64") from exc
         self._chunk_headers = list(message.headers)
         out = []
-        for rewritten in self._anthropic.on_event(SSEEvent(data=inner.decode())):
-            data = {**payload, "bytes": base64.b64encode((rewritten.data or "").encode())
-                    .decode()}
+        text = inner.decode("utf-8", errors="replace")  # as the SSE decoder reads it
+        for rewritten in self._anthropic.on_event(SSEEvent(data=text)):
+            data = {**payload, "bytes": base64.b64encode(utf8(rewritten.data or "")).decode()}
             out.append(Message(list(message.headers),
                                json.dumps(data, separators=(",", ":")).encode()))
         return out
 
     def finish(self) -> list[Message]:
         tail = [Message(list(self._chunk_headers), json.dumps({"bytes": base64.b64encode(
-            (e.data or "").encode()).decode()}).encode()) for e in self._anthropic.finish()]
+            utf8(e.data or "")).decode()}).encode()) for e in self._anthropic.finish()]
         return [*self._flush_all(), *tail]
 
     def error_event(self, text: str) -> Message:

@@ -1,9 +1,18 @@
-"""Find every text in a request body: inspect by default, skip only what is known.
+"""Find every text in a request body: inspect by default, let through only known shapes.
 
-Every string value in the body is a text to inspect, except values under keys a format
-declares to be identifiers (`model`, `role`, `type`, ...). Inside free-form subtrees (tool
-inputs, JSON schemas, metadata) object keys are texts too. Parts the gateway cannot read
-(images, audio, files) are listed as uninspectable; opaque provider blobs are skipped.
+Every string value in the body is a text to inspect, and so is every number long enough to
+hold personal data (read beside its key, as `ssn: 536228471`: digits in a number are
+inspected like digits in text). Only these pass without being read as text, and only when
+they have the shape they claim:
+- values under identifier keys (`model`, `role`, `tool_call_id`): an identifier's shape;
+- names of tools, functions and schemas: the providers' `[A-Za-z0-9_.-]` shape (a name of
+  another shape is inspected, and a token is written there without brackets);
+- object keys that name fields (`content`, `cache_control`), and property names in JSON
+  schemas;
+- opaque provider blobs sent back (redacted thinking, signatures): base64.
+Anything of another shape is inspected like text; a blob that is not one is refused.
+Inside free-form subtrees (tool inputs and arguments, metadata) object keys are texts too.
+Parts the gateway cannot read (images, audio, files) are listed as uninspectable.
 """
 
 from __future__ import annotations
@@ -14,7 +23,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import BadRequest, PayloadTooLarge, Refused
+from ..shapes import FIELD, IDENTIFIER, NAME, has_shape, is_blob
+
 Json = Any
+# Numbers with fewer digits hold no value the policies protect (nine, an SSN, is the least).
+_NUMBER_DIGITS = 6
 
 
 @dataclass(frozen=True)
@@ -24,6 +38,17 @@ class WalkRules:
     embedded_json_keys: frozenset[str]   # string values holding a JSON document
     binary_part: Callable[[dict[str, Any]], str | None]  # "image_url" etc., or None
     opaque_part: Callable[[dict[str, Any]], bool]        # provider blobs sent back as-is
+    name_keys: frozenset[str] = frozenset()    # names of tools, functions and schemas
+    schema_keys: frozenset[str] = frozenset()  # subtrees that are JSON schemas
+    blob_keys: frozenset[str] = frozenset()    # base64 from the provider (signatures)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How big a document may be walked: past this it costs the event loop too much."""
+
+    max_values: int = 100_000
+    max_depth: int = 64
 
 
 @dataclass
@@ -32,17 +57,21 @@ class TextSlot:
 
     container: dict[str, Any] | list[Any]
     key: str | int
-    # The provider accepts only [A-Za-z0-9_-] here (OpenAI's message `name`): a token is
-    # written without its brackets, as PERSON_7QK2M, and is not restored in answers.
+    # The provider accepts only [A-Za-z0-9_-] here (OpenAI's message `name`, a tool name):
+    # a token is written without its brackets, as PERSON_7QK2M9XH4R2A, and is not restored.
     identifier: bool = False
+    context: str = ""  # read before the value, never rewritten (a number's key)
 
     @property
     def text(self) -> str:
         value = self.container[self.key]  # type: ignore[index]
-        assert isinstance(value, str)
-        return value
+        return self.context + (value if isinstance(value, str) else json.dumps(value))
 
     def write(self, text: str) -> None:
+        text = text[len(self.context):]
+        value = self.container[self.key]  # type: ignore[index]
+        if not isinstance(value, str) and text == json.dumps(value):
+            return  # a number with nothing in it stays a number
         if self.identifier:
             text = re.sub(r"[^A-Za-z0-9_-]", "", text)
         self.container[self.key] = text  # type: ignore[index]
@@ -50,10 +79,11 @@ class TextSlot:
 
 @dataclass
 class KeySlot:
-    """An object key inside a free-form subtree; renaming keeps the key order."""
+    """An object key that is data; renaming keeps the key order."""
 
     container: dict[str, Any]
     key: str
+    context: str = ""
 
     @property
     def text(self) -> str:
@@ -65,6 +95,9 @@ class KeySlot:
         items = [(text if k == self.key else k, v) for k, v in self.container.items()]
         self.container.clear()
         self.container.update(items)
+
+
+Slot = TextSlot | KeySlot
 
 
 @dataclass
@@ -79,7 +112,8 @@ class _EmbeddedJson:
     holder: dict[str, Json]  # {"doc": parsed document}
 
     def commit(self) -> None:
-        self.slot.write(json.dumps(self.holder["doc"], ensure_ascii=False, separators=(",", ":")))
+        self.slot.write(json.dumps(self.holder["doc"], ensure_ascii=False, separators=(",", ":"),
+                                   allow_nan=False))
 
 
 @dataclass
@@ -87,58 +121,105 @@ class Extraction:
     """Every text of a request, plus the parts that could not be inspected."""
 
     rules: WalkRules
+    budget: Budget = field(default_factory=Budget)
     values: list[TextSlot] = field(default_factory=list)
     keys: list[KeySlot] = field(default_factory=list)
     uninspectable: list[str] = field(default_factory=list)  # kinds only: never a user string
     _embedded: list[_EmbeddedJson] = field(default_factory=list)
+    _seen: int = 0
 
     @property
-    def slots(self) -> list[TextSlot | KeySlot]:
+    def slots(self) -> list[Slot]:
         """Values first: a key is renamed only after the value under it was rewritten."""
         return [*self.values, *self.keys]
 
     def walk_body(self, body: dict[str, Any]) -> None:
-        self._walk_object(body, "", free_form=False)
+        self._walk_object(body, 0, free_form=False, schema=False)
 
-    def walk(self, container: dict[str, Any] | list[Any], key: str | int, where: str,
-             free_form: bool = False) -> None:
+    def add_text(self, container: dict[str, Any], key: str, identifier: bool = False) -> None:
+        """A string the rules let through that a format wants inspected all the same."""
+        if not any(s.container is container and s.key == key for s in self.values):
+            self.values.append(TextSlot(container, key, identifier))
+
+    def _count(self, depth: int) -> None:
+        self._seen += 1
+        if self._seen > self.budget.max_values:
+            raise PayloadTooLarge(f"the request body holds more than {self.budget.max_values} "
+                                  "JSON values, more than aliasgate inspects in one request")
+        if depth > self.budget.max_depth:
+            raise BadRequest(f"the request body is nested deeper than {self.budget.max_depth} "
+                             "levels")
+
+    def _walk(self, container: dict[str, Any] | list[Any], key: str | int, depth: int,
+              free_form: bool, schema: bool) -> None:
         value = container[key]  # type: ignore[index]
+        self._count(depth)
         if isinstance(value, str):
             self.values.append(TextSlot(container, key))
+        elif isinstance(value, bool) or value is None:
+            return
+        elif isinstance(value, (int, float)):
+            self._number(container, key, value)
         elif isinstance(value, list):
             for index in range(len(value)):
-                self.walk(value, index, f"{where}[{index}]", free_form)
+                self._walk(value, index, depth + 1, free_form, schema)
         elif isinstance(value, dict):
-            self._walk_object(value, where, free_form)
+            self._walk_object(value, depth + 1, free_form, schema)
 
-    def _walk_object(self, node: dict[str, Any], where: str, free_form: bool) -> None:
-        if not free_form:
-            kind = self.rules.binary_part(node)
+    def _number(self, container: dict[str, Any] | list[Any], key: str | int,
+                value: float) -> None:
+        if sum(c.isdigit() for c in json.dumps(value)) < _NUMBER_DIGITS:
+            return
+        context = f"{key}: " if isinstance(key, str) and has_shape(key, FIELD) else ""
+        self.values.append(TextSlot(container, key, context=context))
+
+    def _walk_object(self, node: dict[str, Any], depth: int, free_form: bool,
+                     schema: bool) -> None:
+        rules = self.rules
+        if not free_form and not schema:
+            kind = rules.binary_part(node)
             if kind is not None:
                 self.uninspectable.append(kind)
                 return
-            if self.rules.opaque_part(node):
+            if rules.opaque_part(node):
+                self._opaque(node)
                 return
         for child in list(node):
-            path = f"{where}.{child}" if where else child
-            if free_form:
+            self._count(depth)
+            if free_form or not has_shape(child, FIELD):
                 self.keys.append(KeySlot(node, child))
             value = node[child]
-            if isinstance(value, str) and not free_form and child in self.rules.identifier_keys:
-                continue
-            if isinstance(value, str) and child in self.rules.embedded_json_keys:
-                self._embedded_json(node, child, path)
+            if isinstance(value, str) and not free_form and not schema:
+                if child in rules.identifier_keys and has_shape(value, IDENTIFIER):
+                    continue
+                if child in rules.name_keys:
+                    if not has_shape(value, NAME):
+                        self.values.append(TextSlot(node, child, identifier=True))
+                    continue
+                if child in rules.blob_keys:
+                    _require_blob(value)
+                    continue
+            if isinstance(value, str) and child in rules.embedded_json_keys:
+                self._embedded_json(node, child, depth)
             else:
-                self.walk(node, child, path, free_form or child in self.rules.free_form_keys)
+                self._walk(node, child, depth, free_form or child in rules.free_form_keys,
+                           schema or (child in rules.schema_keys and not free_form))
 
-    def _embedded_json(self, node: dict[str, Any], key: str, where: str) -> None:
+    def _opaque(self, node: dict[str, Any]) -> None:
+        """A provider blob sent back: passed only if every field but its type is base64."""
+        for key, value in node.items():
+            if key == "type" and isinstance(value, str) and has_shape(value, IDENTIFIER):
+                continue
+            _require_blob(value)
+
+    def _embedded_json(self, node: dict[str, Any], key: str, depth: int) -> None:
         try:
-            document = json.loads(node[key])
-        except ValueError:
+            document = json.loads(node[key], parse_constant=_not_json)
+        except (ValueError, RecursionError):
             self.values.append(TextSlot(node, key))  # not JSON: inspect it as plain text
             return
         holder = {"doc": document}
-        self.walk(holder, "doc", where, free_form=True)
+        self._walk(holder, "doc", depth, free_form=True, schema=False)
         self._embedded.append(_EmbeddedJson(TextSlot(node, key), holder))
 
     def commit(self) -> None:
@@ -147,8 +228,18 @@ class Extraction:
             embedded.commit()
 
 
-def walk(rules: WalkRules, body: dict[str, Any]) -> Extraction:
+def _require_blob(value: object) -> None:
+    if not isinstance(value, str) or not is_blob(value):
+        raise Refused("a field that must hold the provider's own opaque data (a signature, "
+                      "redacted thinking) holds something else; aliasgate cannot inspect it")
+
+
+def _not_json(constant: str) -> None:
+    raise ValueError("NaN and Infinity are not JSON")
+
+
+def walk(rules: WalkRules, body: dict[str, Any], budget: Budget) -> Extraction:
     """Every text of a request body, by the format's rules."""
-    extraction = Extraction(rules)
+    extraction = Extraction(rules, budget)
     extraction.walk_body(body)
     return extraction

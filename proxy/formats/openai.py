@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import copy
 import json
+import re
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
+from ..errors import BadRequest
 from ..reidentify import Restorer, StreamRestorer
+from ..shapes import IDENTIFIER, INTEGER
 from ..sse import SSEEvent
 from .base import (
     NOT_JSON,
@@ -19,7 +24,7 @@ from .base import (
     require,
     restore_json,
 )
-from .extraction import Extraction, WalkRules
+from .extraction import Budget, Extraction, WalkRules
 
 _ENDPOINTS = {
     ("POST", "/v1/chat/completions"): Endpoint("chat.completions", inspect=True),
@@ -27,32 +32,63 @@ _ENDPOINTS = {
     ("POST", "/v1/embeddings"): Endpoint("embeddings", inspect=True),
 }
 _JSON_STRING_KEYS = frozenset({"arguments"})
+# Azure's api-version: a date, a preview of one, or a named channel.
+API_VERSION = re.compile(r"\d{4}-\d{2}-\d{2}(-preview)?|preview|latest|v1")
 _ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error",
                 403: "permission_error", 413: "invalid_request_error",
                 415: "invalid_request_error", 422: "invalid_request_error"}
 
 
 _BINARY_PARTS = frozenset({"image_url", "input_audio", "file", "input_image", "input_file"})
+
+
+def _binary_part(node: dict[str, Any]) -> str | None:
+    """A part that is, or merely carries, an image, audio or a file, whatever its type."""
+    kind = node.get("type")
+    if isinstance(kind, str) and kind.lower() in _BINARY_PARTS:
+        return kind.lower()
+    carried = _BINARY_PARTS.intersection(node)
+    return min(carried) if carried else None
+
+
 _RULES = WalkRules(
     identifier_keys=frozenset({"model", "role", "type", "id", "tool_call_id", "object",
                                "encoding_format", "service_tier", "reasoning_effort", "detail",
-                               "format", "voice", "verbosity"}),
-    free_form_keys=frozenset({"metadata", "parameters", "schema"}),
+                               "format", "voice", "verbosity", "prompt_cache_key"}),
+    free_form_keys=frozenset({"metadata"}),
     embedded_json_keys=_JSON_STRING_KEYS,
-    binary_part=lambda node: node["type"] if node.get("type") in _BINARY_PARTS else None,
+    binary_part=_binary_part,
     opaque_part=lambda node: False,
+    name_keys=frozenset({"name"}),
+    schema_keys=frozenset({"parameters", "schema"}),
 )
 
 
-def _token_arrays(body: dict[str, Any], key: str) -> bool:
-    """`input` or `prompt` given as token ids, which the gateway cannot read."""
+def _texts_or_token_ids(body: dict[str, Any], key: str, extraction: Extraction) -> None:
+    """`input` or `prompt`: a string, a list of strings, or token ids, which the gateway
+    cannot read. Any other shape is refused rather than guessed at."""
     value = body.get(key)
-    return isinstance(value, list) and any(isinstance(v, (int, list)) for v in value)
+    if value is None or isinstance(value, str):
+        return
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return
+    if isinstance(value, list) and all(_token_ids(v) for v in value):
+        extraction.uninspectable.append(f"{key} token ids")
+        return
+    raise BadRequest(f"{key} must be a string, a list of strings or token ids")
+
+
+def _token_ids(value: object) -> bool:
+    if isinstance(value, list):
+        return all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 class OpenAIFormat:
     name = "openai"
-    query_params = frozenset({"api-version", "limit", "after", "before", "order"})
+    query_params: Mapping[str, re.Pattern[str]] = MappingProxyType({
+        "api-version": API_VERSION, "limit": INTEGER, "after": IDENTIFIER,
+        "before": IDENTIFIER, "order": re.compile("asc|desc")})
 
     def endpoint(self, method: str, subpath: str) -> Endpoint | None:
         return find_endpoint(_ENDPOINTS, method, subpath)
@@ -60,20 +96,18 @@ class OpenAIFormat:
     def placement(self, subpath: str, body: Json | None) -> Placement:
         return NOWHERE
 
-    def extract(self, endpoint: Endpoint, body: Json) -> Extraction:
+    def extract(self, endpoint: Endpoint, body: Json, budget: Budget) -> Extraction:
         if endpoint.name == "chat.completions":
             require(body, "messages", list)
-        extraction = Extraction(_RULES)
+        extraction = Extraction(_RULES, budget)
         for key in ("input", "prompt"):
-            if _token_arrays(body, key):
-                extraction.uninspectable.append(f"{key} token ids")
+            _texts_or_token_ids(body, key, extraction)
         extraction.walk_body(body)
-        messages = body.get("messages")
-        if isinstance(messages, list):
-            named = {id(m) for m in messages if isinstance(m, dict)}
-            for slot in extraction.values:
-                if slot.key == "name" and id(slot.container) in named:
-                    slot.identifier = True
+        # A message's `name` is its author's, a person's name more often than not: always
+        # inspected, and a token written there without brackets.
+        for message in body.get("messages") or []:
+            if isinstance(message, dict) and isinstance(message.get("name"), str):
+                extraction.add_text(message, "name", identifier=True)
         return extraction
 
     def restore_body(self, body: Json, restorer: Restorer) -> Json:

@@ -13,13 +13,15 @@ from __future__ import annotations
 import copy
 import json
 import re
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from ..reidentify import Restorer, StreamRestorer
 from ..sse import SSEEvent
 from .anthropic import AnthropicFormat, restore_claude_or_json
 from .base import NOT_JSON, Endpoint, Json, Placement, StreamRewriter, event_json, restore_json
-from .extraction import Extraction, WalkRules, walk
+from .extraction import Budget, Extraction, WalkRules, walk
 
 _PATH = re.compile(r"^/v1(?:beta1)?/projects/[^/]+/locations/([^/]+)/publishers/"
                    r"(google|anthropic)/models/[^/:]+:([A-Za-z]+)$")
@@ -29,10 +31,13 @@ _GEMINI = {"generateContent": "gemini.generateContent",
            "countTokens": "gemini.countTokens"}
 _CLAUDE = {"rawPredict": "claude.rawPredict", "streamRawPredict": "claude.streamRawPredict"}
 _RULES = WalkRules(
-    identifier_keys=frozenset({"role", "mimeType", "name", "model", "fileUri", "id",
-                               "thoughtSignature", "responseMimeType"}),
-    free_form_keys=frozenset({"args", "response", "parameters", "parametersJsonSchema",
-                              "responseSchema", "labels"}),
+    identifier_keys=frozenset({"role", "mimeType", "model", "fileUri", "id",
+                               "responseMimeType"}),
+    free_form_keys=frozenset({"args", "response", "labels"}),
+    name_keys=frozenset({"name"}),
+    schema_keys=frozenset({"parameters", "parametersJsonSchema", "responseSchema",
+                           "responseJsonSchema"}),
+    blob_keys=frozenset({"thoughtSignature"}),
     embedded_json_keys=frozenset(),
     binary_part=lambda node: "inlineData" if "inlineData" in node
     else "fileData" if "fileData" in node else None,
@@ -48,7 +53,8 @@ _CLAUDE_FORMAT = AnthropicFormat()
 
 class VertexFormat:
     name = "vertex"
-    query_params = frozenset({"alt"})
+    query_params: Mapping[str, re.Pattern[str]] = MappingProxyType(
+        {"alt": re.compile("sse|json")})
 
     def endpoint(self, method: str, subpath: str) -> Endpoint | None:
         match = _PATH.match(subpath)
@@ -64,10 +70,10 @@ class VertexFormat:
         match = _LOCATION.search(subpath)
         return Placement(location=match.group(1)) if match else Placement()
 
-    def extract(self, endpoint: Endpoint, body: Json) -> Extraction:
+    def extract(self, endpoint: Endpoint, body: Json, budget: Budget) -> Extraction:
         if endpoint.name.startswith("claude."):
-            return _CLAUDE_FORMAT.extract(endpoint, body)
-        return walk(_RULES, body)
+            return _CLAUDE_FORMAT.extract(endpoint, body, budget)
+        return walk(_RULES, body, budget)
 
     def restore_body(self, body: Json, restorer: Restorer) -> Json:
         return restore_claude_or_json(body, restorer)

@@ -12,14 +12,15 @@ from ..config import RouteConfig
 from ..errors import Refused
 from ..formats.base import Placement
 from ..policy import Policy
+from ..shapes import shown
 from .regions import FAMILIES, is_allowed
 
 
 def enforce(placement: Placement, route: RouteConfig, route_region: str, policy: Policy,
             regions: dict[str, str]) -> None:
     if placement.deployment is not None and placement.deployment not in route.deployments:
-        raise Refused(f"residency: deployment {placement.deployment!r} is not one this route "
-                      "declares")
+        raise Refused(f"residency: deployment {shown(placement.deployment)} is not one this "
+                      "route declares")
     location = placement.location
     if location is None:
         if route.format == "vertex" and route_region == "global":
@@ -28,9 +29,9 @@ def enforce(placement: Placement, route: RouteConfig, route_region: str, policy:
         return
     if route.format == "vertex" and route_region not in FAMILIES and \
             location.lower() != route_region.lower():
-        raise Refused(f"residency: location {location!r} in the path does not match the "
+        raise Refused(f"residency: location {shown(location)} in the path does not match the "
                       f"upstream region {route_region!r}")
     residency = policy.residency
     if residency and not is_allowed(location, residency.allowed_regions, regions):
-        raise Refused(f"residency: {location!r} is not allowed by policy {policy.name!r} "
+        raise Refused(f"residency: {shown(location)} is not allowed by policy {policy.name!r} "
                       f"(allowed_regions: {', '.join(residency.allowed_regions)})")
