@@ -73,15 +73,14 @@ def _parse(fmt: ApiFormat, endpoint: Endpoint, body: bytes, budget: Budget
 
 @dataclass
 class Inspected:
-    """The body to send, and what was replaced in each text (offsets in the original)."""
+    """The body to send, what was replaced in each text (offsets in the original), and the
+    counts the audit log keeps (worked out with the rewrite, off the loop when large)."""
 
     body: bytes
     texts: list[tuple[Slot, list[Replacement]]]
     fingerprints: list[str]  # keyed fingerprints of the replaced values (for the audit log)
-
-    @property
-    def replacements(self) -> list[Replacement]:
-        return [r for _, replaced in self.texts for r in replaced]
+    entities: dict[str, dict[str, int | str | float]]
+    blocked: list[str]       # entity types the policy blocks that were found
 
 
 @dataclass
@@ -146,8 +145,11 @@ def _rewrite(document: Json, extraction: Extraction, read: _Texts, found: list[l
         per_text.append((slot, result.replacements))
     extraction.commit()
     body = json.dumps(document, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    replacements = [r for _, replaced in per_text for r in replaced]
+    blocked = sorted({r.span.entity for r in replacements if r.action == "block"})
     # A lone surrogate (sent as a \ud800 escape) goes out as that escape: valid UTF-8.
-    return Inspected(body.encode("utf-8", "backslashreplace"), per_text, sorted(fingerprints))
+    return Inspected(body.encode("utf-8", "backslashreplace"), per_text, sorted(fingerprints),
+                     count_actions(replacements), blocked)
 
 
 def _no_fingerprint(value: str) -> str:
@@ -195,12 +197,11 @@ class Inspector:
         small = small and sum(map(len, found)) <= INLINE_FINDINGS
         inspected = await _off_loop_unless(small, _rewrite, document, extraction, read, found,
                                            policy, tokens, self.fingerprint)
-        replacements = inspected.replacements
-        record.entities = count_actions(replacements)
+        record.entities = inspected.entities
         record.values = [f for f in inspected.fingerprints if f]
         record.tokens_issued = len(tokens.by_token)
-        blocked = sorted({r.span.entity for r in replacements if r.action == "block"})
-        if blocked:
-            raise Blocked(f"the policy blocks requests that contain {', '.join(blocked)}")
-        self.issued.remember(tokens.key, tokens.by_token)
+        if inspected.blocked:
+            raise Blocked("the policy blocks requests that contain "
+                          + ", ".join(inspected.blocked))
+        await _off_loop_unless(small, self.issued.remember, tokens.key, list(tokens.by_token))
         return inspected

@@ -12,6 +12,7 @@ provider refuses it.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 
@@ -22,6 +23,7 @@ class IssuedTokens:
     def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
         self._digests: OrderedDict[bytes, None] = OrderedDict()
         self._capacity = capacity
+        self._lock = threading.Lock()   # large requests remember and look up in threads
 
     @staticmethod
     def _digest(scope: bytes, token: str) -> bytes:
@@ -29,12 +31,16 @@ class IssuedTokens:
 
     def remember(self, scope: bytes, tokens: Iterable[str]) -> None:
         """`scope` is the tenant's token key: one tenant's tokens never count for another."""
-        for token in tokens:
-            digest = self._digest(scope, token)
-            self._digests[digest] = None
-            self._digests.move_to_end(digest)
-        while len(self._digests) > self._capacity:
-            self._digests.popitem(last=False)
+        digests = [self._digest(scope, token) for token in tokens]
+        for at in range(0, len(digests), 1000):  # the loop never waits long for the lock
+            with self._lock:
+                for digest in digests[at:at + 1000]:
+                    self._digests[digest] = None
+                    self._digests.move_to_end(digest)
+                while len(self._digests) > self._capacity:
+                    self._digests.popitem(last=False)
 
     def knows(self, scope: bytes, token: str) -> bool:
-        return self._digest(scope, token) in self._digests
+        digest = self._digest(scope, token)
+        with self._lock:
+            return digest in self._digests
