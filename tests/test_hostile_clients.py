@@ -552,3 +552,22 @@ async def test_a_second_signal_stops_at_once(tmp_path: Path) -> None:
         await asyncio.sleep(0.1)
     assert not [pid for pid in family if running(pid)], "no child outlives the gateway"
     assert "second SIGINT: stopping now" in serve.stderr.read_text()
+
+
+async def test_workers_exit_when_the_gateway_is_killed(tmp_path: Path) -> None:
+    """SIGKILL or the OOM killer leave no handler to stop the workers: they notice."""
+    serve = Serve(tmp_path, "http://127.0.0.1:9", {})
+    process = await serve.start()
+    family = children_of(process.pid)
+    assert family, "the gateway runs detection workers"
+    process.kill()
+    await process.wait()
+    for _ in range(100):
+        if not any(running(pid) for pid in family):
+            break
+        await asyncio.sleep(0.1)
+    leftover = [pid for pid in family if running(pid)]
+    for pid in leftover:   # never leave them behind, even when the test fails
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    assert not leftover, "detection workers outlived a killed gateway"

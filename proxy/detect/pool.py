@@ -20,6 +20,8 @@ import logging
 import multiprocessing
 import multiprocessing.connection
 import os
+import signal
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -60,9 +62,24 @@ def _init_worker(model: str) -> None:
     from .places import places
     from .words import warm_up
 
+    # The gateway decides when workers stop: a Ctrl-C in its terminal reaches them too.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _exit_with_the_gateway(os.getppid())
     _engine = DetectionEngine(model)
     warm_up()
     places()
+
+
+def _exit_with_the_gateway(gateway: int) -> None:
+    """A worker whose gateway was killed (SIGKILL, the OOM killer) would wait for work
+    forever: it exits once it has been handed to another parent."""
+
+    def watch() -> None:
+        while os.getppid() == gateway:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="gateway-watch", daemon=True).start()
 
 
 def _analyze_text(text: str, spec: DetectionSpec) -> list[Span]:
