@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import aiohttp
 import pytest
 import yaml
 from aiohttp import web
@@ -85,6 +87,22 @@ def write_config(tmp_path: Path, upstream: str, config_extra: dict[str, Any] | N
 
 
 GatewayFactory = Callable[..., Any]
+T = TypeVar("T")
+
+
+async def during(gw: Gateway, attack: Awaitable[T]) -> tuple[T, float]:
+    """The attack's result, and the slowest /healthz answer while it ran."""
+    worst = 0.0
+    async with aiohttp.ClientSession() as session:
+        task = asyncio.ensure_future(attack)
+        while not task.done():
+            started = time.perf_counter()
+            async with session.get(gw.url + "/healthz") as resp:
+                assert resp.status == 200
+            worst = max(worst, time.perf_counter() - started)
+            await asyncio.sleep(0.02)
+        return await task, worst
+
 
 
 async def build_app(config: Path, analyzer: Analyzer, **app_options: Any

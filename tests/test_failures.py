@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import time
 from pathlib import Path
 
 import aiohttp
@@ -14,7 +13,7 @@ from proxy.detect.pool import WorkerPoolAnalyzer
 from proxy.detect.spec import DetectionSpec
 from proxy.errors import InternalFailure
 from proxy.server import start_site
-from tests.conftest import MODEL, Gateway, build_app, write_config
+from tests.conftest import MODEL, Gateway, build_app, during, write_config
 from tests.fake_provider import FakeProvider
 from tests.test_detection import DEFAULT
 
@@ -57,19 +56,14 @@ async def test_healthz_answers_fast_while_a_large_prompt_is_analyzed(gateway: Ga
     sentence = "Dear Jane Doe, your order for Berlin ships Monday; call +1 212 555 0100. "
     prompt = (sentence * (200_000 // len(sentence) + 1))[:200_000]
     body = {"model": "m", "messages": [{"role": "user", "content": prompt}]}
-    worst = 0.0
-    async with aiohttp.ClientSession() as session:
-        big = asyncio.ensure_future(session.post(gateway.url + CHAT, json=body))
-        await asyncio.sleep(0.3)  # the body is read and handed to the workers
-        while not big.done():
-            started = time.perf_counter()
-            async with session.get(gateway.url + "/healthz") as resp:
-                assert resp.status == 200
-            worst = max(worst, time.perf_counter() - started)
-            await asyncio.sleep(0.05)
-        response = await big
-        assert response.status == 200
-        response.release()
+
+    async def send() -> int:
+        async with aiohttp.ClientSession() as session, \
+                session.post(gateway.url + CHAT, json=body) as response:
+            return response.status
+
+    status, worst = await during(gateway, send())
+    assert status == 200
     assert gateway.provider.received, "the large prompt was analyzed and forwarded"
     assert "Jane Doe" not in gateway.provider.received[0].text
     assert worst < 0.05, f"/healthz took {worst * 1000:.1f} ms during analysis"

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 import aiohttp
@@ -22,7 +21,7 @@ from proxy.formats.extraction import Budget
 from proxy.reidentify import Restorer
 from proxy.sse import SSEDecoder, SSEError
 from proxy.tokens import TokenMap
-from tests.conftest import Gateway
+from tests.conftest import Gateway, during
 from tests.regional import regional
 from tests.test_bedrock import KEY, bedrock, boto_client
 
@@ -36,18 +35,6 @@ MB = 1024 * 1024
 T = TypeVar("T")
 
 
-async def during(gw: Gateway, attack: Awaitable[T]) -> tuple[T, float]:
-    """The attack's result, and the slowest /healthz answer while it ran."""
-    worst = 0.0
-    async with aiohttp.ClientSession() as session:
-        task = asyncio.ensure_future(attack)
-        while not task.done():
-            started = time.perf_counter()
-            async with session.get(gw.url + "/healthz") as resp:
-                assert resp.status == 200
-            worst = max(worst, time.perf_counter() - started)
-            await asyncio.sleep(0.02)
-        return await task, worst
 
 
 def body(kind: str, stream: bool = False) -> dict[str, Any]:
