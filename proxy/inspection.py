@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -38,9 +39,10 @@ from .tokens import Replacement, TokenMap, count_actions, pseudonymize
 INLINE_BODY_BYTES = 32_768
 INLINE_FINDINGS = 256
 _T = TypeVar("_T")
-# An underscore between a letter and a digit hides the digits from every recognizer's word
-# boundary (`<SSN_536228471>`, `id_4111111111111111`): detection reads it as a space.
-_GLUED_DIGITS = re.compile(r"(?<=[^\W\d_])_(?=\d)|(?<=\d)_(?=[^\W\d_])")
+# An underscore beside a digit hides the digits from every recognizer's word boundary
+# (`<SSN_536228471>`, `id_4111111111111111`, `4111_1111_1111_1111`): detection reads it
+# as a space.
+_GLUED_DIGITS = re.compile(r"(?<=[^\W_])_(?=\d)|(?<=\d)_(?=[^\W_])")
 
 
 async def _off_loop_unless(small: bool, work: Callable[..., _T], *args: object) -> _T:
@@ -53,6 +55,13 @@ def _not_json(constant: str) -> None:
     raise BadRequest("the request body holds NaN or Infinity, which are not JSON")
 
 
+def _finite(literal: str) -> float:
+    value = float(literal)
+    if math.isinf(value):  # 1e400: it would be sent on as Infinity, which is not JSON
+        raise BadRequest("the request body holds a number too large for a float")
+    return value
+
+
 def _parse(fmt: ApiFormat, endpoint: Endpoint, body: bytes, budget: Budget
            ) -> tuple[Json, Extraction]:
     # Counting bytes is cheap; parsing millions of tiny values is not (and holds the GIL).
@@ -61,7 +70,7 @@ def _parse(fmt: ApiFormat, endpoint: Endpoint, body: bytes, budget: Budget
         raise PayloadTooLarge(f"the request body holds more than {budget.max_values} JSON "
                               "values, more than aliasgate inspects in one request")
     try:
-        document = json.loads(body, parse_constant=_not_json)
+        document = json.loads(body, parse_constant=_not_json, parse_float=_finite)
     except RecursionError as exc:
         raise BadRequest("the request body is nested too deeply") from exc
     except (ValueError, UnicodeDecodeError) as exc:
@@ -105,12 +114,21 @@ def _read_texts(extraction: Extraction, is_own: Callable[[str], bool]) -> _Texts
                 if is_own(match.group()):
                     taken.append(match.span())
         if "_" in text:
-            view = _GLUED_DIGITS.sub(" ", text)
-            for start, end in taken:  # the tenant's own tokens are read as they are
-                view = view[:start] + text[start:end] + view[end:]
+            view = _with_own_tokens(_GLUED_DIGITS.sub(" ", text), text, taken)
         views.append(view)
         own.append(taken)
     return _Texts(texts, views, own, lookalikes)
+
+
+def _with_own_tokens(view: str, text: str, own: list[tuple[int, int]]) -> str:
+    """The view, with the tenant's own tokens as they were written (the same length: one
+    pass, however many tokens)."""
+    pieces, position = [], 0
+    for start, end in own:
+        pieces += [view[position:start], text[start:end]]
+        position = end
+    pieces.append(view[position:])
+    return "".join(pieces)
 
 
 def _keep(spans: list[Span], context: int, own: list[tuple[int, int]]) -> list[Span]:
@@ -203,5 +221,10 @@ class Inspector:
         if inspected.blocked:
             raise Blocked("the policy blocks requests that contain "
                           + ", ".join(inspected.blocked))
-        await _off_loop_unless(small, self.issued.remember, tokens.key, list(tokens.by_token))
+        digests = await _off_loop_unless(small, IssuedTokens.digests, tokens.key,
+                                         list(tokens.by_token))
+        for at in range(0, len(digests), 2000):   # a few milliseconds of the loop at a time
+            self.issued.remember(digests[at:at + 2000])
+            if len(digests) > 2000:
+                await asyncio.sleep(0)
         return inspected

@@ -12,7 +12,6 @@ provider refuses it.
 from __future__ import annotations
 
 import hashlib
-import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 
@@ -23,24 +22,26 @@ class IssuedTokens:
     def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
         self._digests: OrderedDict[bytes, None] = OrderedDict()
         self._capacity = capacity
-        self._lock = threading.Lock()   # large requests remember and look up in threads
 
     @staticmethod
     def _digest(scope: bytes, token: str) -> bytes:
         return hashlib.blake2b(token.encode(), key=scope[:64], digest_size=16).digest()
 
-    def remember(self, scope: bytes, tokens: Iterable[str]) -> None:
-        """`scope` is the tenant's token key: one tenant's tokens never count for another."""
-        digests = [self._digest(scope, token) for token in tokens]
-        for at in range(0, len(digests), 1000):  # the loop never waits long for the lock
-            with self._lock:
-                for digest in digests[at:at + 1000]:
-                    self._digests[digest] = None
-                    self._digests.move_to_end(digest)
-                while len(self._digests) > self._capacity:
-                    self._digests.popitem(last=False)
+    @classmethod
+    def digests(cls, scope: bytes, tokens: Iterable[str]) -> list[bytes]:
+        """What `remember` keeps of tokens. `scope` is the tenant's token key: one tenant's
+        tokens never count for another. (Pure: a large request works these out in a
+        thread.)"""
+        return [cls._digest(scope, token) for token in tokens]
+
+    def remember(self, digests: list[bytes]) -> None:
+        """On the event loop only; `knows` may run in a thread beside it (a lookup in a
+        dict is atomic)."""
+        for digest in digests:
+            self._digests[digest] = None
+            self._digests.move_to_end(digest)
+        while len(self._digests) > self._capacity:
+            self._digests.popitem(last=False)
 
     def knows(self, scope: bytes, token: str) -> bool:
-        digest = self._digest(scope, token)
-        with self._lock:
-            return digest in self._digests
+        return self._digest(scope, token) in self._digests

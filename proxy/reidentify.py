@@ -16,6 +16,7 @@ from .answer_json import DEFAULT_BOUNDS, Bounds
 from .tokens import TokenMap
 
 TOKEN_SHAPE = re.compile(r"<[A-Z][A-Z0-9_]*_[0-9A-Z]{5,16}>")
+_CODE = re.compile(r"[0-9A-Z]*")
 
 
 @dataclass
@@ -35,9 +36,16 @@ class Restorer:
         self._longest = max((len(t) for t in self._values), default=0)
 
     @cached_property
-    def _prefixes(self) -> set[str]:
-        """Every proper prefix of a token (streams only)."""
-        return {t[:i] for t in self._values for i in range(1, len(t))}
+    def _heads(self) -> frozenset[str]:
+        """`<PERSON_` and the like: one per entity type of this request's tokens. (Not every
+        prefix of every token: a request with 90,000 values would hold a million.)"""
+        return frozenset(t[:t.rindex("_") + 1] for t in self._values)
+
+    def _may_become_token(self, tail: str) -> bool:
+        """`tail` (from a `<` on) is the start of a head, or a head and part of a code."""
+        return any(head.startswith(tail) or (tail.startswith(head) and
+                                             _CODE.fullmatch(tail, len(head)) is not None)
+                   for head in self._heads)
 
     def restore(self, text: str, json_escape: bool = False) -> str:
         if "<" not in text:
@@ -56,7 +64,7 @@ class Restorer:
     def held_prefix_start(self, text: str) -> int:
         """Where a possible token prefix starts at the end of text, else len(text)."""
         start = text.rfind("<", max(0, len(text) - self._longest))
-        if start != -1 and text[start:] in self._prefixes:
+        if start != -1 and self._may_become_token(text[start:]):
             return start
         return len(text)
 

@@ -16,8 +16,9 @@ from .policy import LoadedPolicy
 from .shapes import SEGMENT, has_shape
 from .signing import SigV4Signer
 
-# Google Cloud names a project by id or by its number: the one place a long number is an id.
-_NUMBERED = re.compile(r"/projects/\d{6,15}(?=/)")
+# Google Cloud names a project by id or by its 12-digit number: the one place a long number
+# is an id.
+_NUMBERED = re.compile(r"/projects/\d{12}(?=/)")
 
 
 @dataclass(frozen=True)

@@ -13,16 +13,19 @@ numbers are such runs, and ids, versions and dates are shorter (`2024-10-21` has
 
 from __future__ import annotations
 
+import base64
 import re
 
 # Nine digits is the shortest number the policies protect (a US SSN); dated model names
 # carry eight (claude-3-5-sonnet-20241022).
-_DIGIT_GROUPS = re.compile(r"(?<!\d)\d{2,}(?:[-. /()+]{1,2}\d{2,})*")
+_DIGIT_GROUPS = re.compile(r"(?<!\d)\d{2,}(?:[-. /()+_:~=,]{1,2}\d{2,})*")
 _IPV4 = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.])")
 _IPV6 = re.compile(r"(?<![\w:])[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?![\w:])", re.IGNORECASE)
 # Opaque provider blobs (signatures) are random base64, where nine digits in a row turn up
 # by chance; twelve do not (10/64 to the 12th per position), and every card number has 13.
 _BLOB_DIGIT_RUN = re.compile(r"\d{12,}")
+_BASE64 = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
+_PRINTABLE = frozenset(range(0x20, 0x7F)) | {0x09, 0x0A, 0x0D}
 
 # An id, a model, an enum value: no spaces, no @, bounded.
 IDENTIFIER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._:/+=-]{0,255}")
@@ -32,9 +35,8 @@ NAME = re.compile(r"[A-Za-z0-9_.-]{1,128}")
 FIELD = re.compile(r"[A-Za-z_$][A-Za-z0-9_.$-]{0,63}")
 # A path segment: ids, model names (ft:gpt-4o:org:x, anthropic.claude-v2:1, gemini:method),
 # a Vertex model version after @ (claude-3-5-sonnet@20240620).
-SEGMENT = re.compile(r"[A-Za-z0-9._~:=-]{1,200}(@[A-Za-z0-9]{1,32})?")
+SEGMENT = re.compile(r"[A-Za-z0-9._~:=-]{1,200}(@[A-Za-z0-9]{1,32}(:[A-Za-z]{1,64})?)?")
 TOKEN_LIST = re.compile(r"[A-Za-z0-9._:=+-]{1,128}(\s*,\s*[A-Za-z0-9._:=+-]{1,128}){0,31}")
-BASE64 = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
 INTEGER = re.compile(r"\d{1,6}")
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -57,8 +59,16 @@ def is_identifier(value: str) -> bool:
 
 
 def is_blob(value: str) -> bool:
-    """Base64 as providers send it back (a thinking signature, redacted content)."""
-    return BASE64.fullmatch(value) is not None and _BLOB_DIGIT_RUN.search(value) is None
+    """Standard base64 of binary data, as providers send it back (a thinking signature,
+    redacted content): not text, and not text encoded as base64 either."""
+    if len(value) % 4 or not _BASE64.fullmatch(value) or _BLOB_DIGIT_RUN.search(value):
+        return False
+    try:
+        data = base64.b64decode(value, validate=True)
+    except ValueError:
+        return False
+    printable = sum(byte in _PRINTABLE for byte in data[:4096])
+    return printable < 0.9 * min(len(data), 4096)
 
 
 def shown(value: str) -> str:

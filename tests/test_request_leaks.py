@@ -8,6 +8,7 @@ own audit log holds none of them either.
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -92,7 +93,7 @@ async def test_query_values_of_the_right_shape_pass(gateway: Gateway) -> None:
         "limit=20&order=desc&after=model-1"
 
 
-@pytest.mark.parametrize("segment", [EMAIL, "Jane%20Doe", CARD, f"gpt-{SSN}"])
+@pytest.mark.parametrize("segment", [EMAIL, "Jane%20Doe", CARD, f"gpt-{SSN}", "536_22_8471"])
 async def test_path_segments_that_are_not_ids_are_refused(gateway: Gateway,
                                                           segment: str) -> None:
     status, body = await get(gateway, f"/openai/v1/models/{segment}")
@@ -123,9 +124,13 @@ def _tool_turn(arguments: str, call_id: str = "call_1") -> list[dict[str, Any]]:
     chat_body("hi", service_tier=EMAIL, user=f"{NAME} ssn {SSN}"),
     chat_body(f"The card is <X_{CARD}> and my SSN is <US_SSN_{SSN}>."),
     chat_body(f"ssn_{SSN}, card_{CARD}"),
+    chat_body("my card 4111_1111_1111_1111, ssn 536_22_8471"),
+    {"model": "gpt-test", "messages": _tool_turn("{}", call_id="call_4111_1111_1111_1111")},
+    chat_body("hi", temperature=1.0, metadata={"ssn:536:22:8471": "x"}),
 ], ids=["number-in-metadata", "number-in-arguments", "arguments-only-a-number",
         "arguments-bare-digits", "logit-bias-key", "extra-key-on-a-message",
-        "tool-call-id", "identifier-fields", "token-shaped-wrappers", "glued-underscores"])
+        "tool-call-id", "identifier-fields", "token-shaped-wrappers", "glued-underscores",
+        "digits-joined-by-underscores", "id-of-underscored-digits", "key-of-colon-digits"])
 async def test_values_around_the_detector_do_not_reach_the_provider(
         gateway: Gateway, body: dict[str, Any]) -> None:
     status, reply, _ = await post(gateway, CHAT, json_body=body)
@@ -198,6 +203,11 @@ async def test_a_real_token_sent_back_in_signed_thinking_is_left_alone(gateway: 
 @pytest.mark.parametrize("block", [
     {"type": "redacted_thinking", "data": f"{NAME} {EMAIL}"},
     {"type": "thinking", "thinking": "ok", "signature": f"{NAME} {SSN}"},
+    {"type": "thinking", "thinking": "ok", "signature": "4111-1111-1111-1111"},
+    {"type": "redacted_thinking", "data": "+44-20-7946-0958"},
+    # text that is valid base64 is still text
+    {"type": "redacted_thinking",
+     "data": base64.b64encode(f"{NAME} {EMAIL} {CARD}".encode()).decode()},
 ])
 async def test_opaque_blobs_holding_client_text_are_refused(gateway: Gateway,
                                                             block: dict[str, Any]) -> None:
@@ -233,6 +243,7 @@ async def test_embeddings_input_of_another_shape_is_refused(gateway: Gateway,
 # --- JSON that is not JSON, or too much of it --------------------------------------------
 
 @pytest.mark.parametrize("raw", [b'{"model":"m","messages":[],"temperature":NaN}',
+                                 b'{"model":"m","messages":[],"temperature":1e400}',
                                  b'{"model":"m","messages":[],"temperature":Infinity}',
                                  b'{"model":"m","messages":[' + b"[" * 5000 + b"]" * 5000 + b"]}",
                                  b'{"model":"m","messages":[' + b"[" * 100 + b"]" * 100 + b"]}"])
@@ -289,3 +300,37 @@ async def test_a_gateway_key_header_does_not_pick_the_tenant_where_none_are_issu
         assert status == 200
     first, second = (r.json["messages"][0]["content"] for r in gateway.provider.received)
     assert first == second   # one provider credential, one tenant
+
+
+# --- shapes ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("segment", "passes"), [
+    ("claude-sonnet-4-5@20250929:rawPredict", True),        # Vertex, a versioned model
+    ("anthropic.claude-sonnet-4-20250514-v1:0", True),     # Bedrock
+    ("ft:gpt-4o-mini:my-org:custom:abc123", True),
+    ("jane.doe@example.com", False), ("536_22_8471", False), ("192.168.12.34", False),
+])
+def test_path_segment_shapes(segment: str, passes: bool) -> None:
+    from proxy.shapes import SEGMENT, has_shape
+
+    assert has_shape(segment, SEGMENT) is passes
+
+
+def test_a_vertex_project_number_is_an_id_only_with_twelve_digits() -> None:
+    from proxy.errors import Refused
+    from proxy.routes import _check_segments
+
+    path = "/v1/projects/{}/locations/us-east5/publishers/google/models/gemini:generateContent"
+    _check_segments(path.format("123456789012"))
+    with pytest.raises(Refused):
+        _check_segments(path.format(SSN))
+
+
+def test_provider_blobs_are_binary_base64() -> None:
+    import hashlib
+
+    from proxy.shapes import is_blob
+
+    assert is_blob(base64.b64encode(hashlib.sha512(b"x").digest() * 4).decode())
+    assert not is_blob(base64.b64encode(b"Jane Doe, 4111 1111 1111 1111, as text").decode())
+    assert not is_blob("Jane_Doe_jane_doe_example_com")

@@ -98,6 +98,8 @@ def _pid() -> int:
 # Past this many characters in one request, hashing, cutting and merging run in a thread:
 # on a multi-megabyte request they take long enough to stall the event loop.
 OFF_LOOP_CHARS = 32_768
+OFF_LOOP_TEXTS = 256
+CACHE_SLICE = 2000   # cache operations between two turns of the event loop (a few ms)
 _T = TypeVar("_T")
 Job = tuple[str, DetectionSpec]   # one packed text for one worker call
 
@@ -209,9 +211,10 @@ class WorkerPoolAnalyzer:
         if loop is not self._loop:  # batches of an earlier event loop never report back
             self._loop = loop
             self._running.clear()
-        large = sum(map(len, texts)) > OFF_LOOP_CHARS
+        # Long texts, or many short ones (hashing and cache lookups cost per text).
+        large = sum(map(len, texts)) > OFF_LOOP_CHARS or len(texts) > OFF_LOOP_TEXTS
         keys = await _off_loop_if(large, _keys, spec, texts, scope)
-        cached = [self.cache.get(key) for key in keys]
+        cached = await self._lookup(keys)
         fresh = sum(len(text) for text, hit in zip(texts, cached, strict=True) if hit is None)
         if fresh > self.max_request_chars:
             raise PayloadTooLarge(
@@ -221,6 +224,23 @@ class WorkerPoolAnalyzer:
         packs = await _off_loop_if(large, _packs, texts, cached, self._chunk_chars)
         results = await self._run(scope, [(p.text, spec) for p in packs]) if packs else []
         found = await _off_loop_if(large, _found, len(texts), packs, results)
+        return await self._store(texts, keys, cached, found)
+
+    # The cache belongs to the event loop (no locks): a request of many texts uses it in
+    # slices, letting other requests in between.
+
+    async def _lookup(self, keys: list[Key]) -> list[list[Span] | None]:
+        hits = []
+        for at in range(0, len(keys), CACHE_SLICE):
+            hits += [self.cache.get(key) for key in keys[at:at + CACHE_SLICE]]
+            if len(keys) > CACHE_SLICE:
+                await asyncio.sleep(0)
+        return hits
+
+    async def _store(self, texts: Sequence[str], keys: list[Key],
+                     cached: list[list[Span] | None], found: list[list[Span]]
+                     ) -> list[list[Span]]:
+        """Each text's spans, from the cache or fresh; the fresh ones are cached."""
         merged = []
         for index, text in enumerate(texts):
             hit = cached[index]
@@ -229,6 +249,8 @@ class WorkerPoolAnalyzer:
             else:
                 self.cache.put(keys[index], len(text), found[index])
                 merged.append(found[index])
+            if index % CACHE_SLICE == CACHE_SLICE - 1:
+                await asyncio.sleep(0)
         return merged
 
     async def _run(self, scope: bytes, jobs: list[Job]) -> list[list[Span]]:

@@ -18,6 +18,7 @@ Parts the gateway cannot read (images, audio, files) are listed as uninspectable
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -214,7 +215,7 @@ class Extraction:
 
     def _embedded_json(self, node: dict[str, Any], key: str, depth: int) -> None:
         try:
-            document = json.loads(node[key], parse_constant=_not_json)
+            document = json.loads(node[key], parse_constant=_not_json, parse_float=_finite)
         except (ValueError, RecursionError):
             self.values.append(TextSlot(node, key))  # not JSON: inspect it as plain text
             return
@@ -236,6 +237,13 @@ def _require_blob(value: object) -> None:
 
 def _not_json(constant: str) -> None:
     raise ValueError("NaN and Infinity are not JSON")
+
+
+def _finite(literal: str) -> float:
+    value = float(literal)
+    if math.isinf(value):
+        raise ValueError("a number too large for a float")
+    return value
 
 
 def walk(rules: WalkRules, body: dict[str, Any], budget: Budget) -> Extraction:
