@@ -20,12 +20,16 @@ from .spans import Span
 from .spec import DetectionSpec
 
 Key = tuple[DetectionSpec, bytes]
+_Stored = tuple[int, int, str, float]
 
 
 class DetectionCache:
     def __init__(self, max_chars: int) -> None:
         """About 1.5 bytes of memory per character cached (the findings, not the text)."""
-        self._entries: OrderedDict[Key, tuple[int, list[Span]]] = OrderedDict()
+        # Findings are kept as plain tuples, which the garbage collector stops tracking:
+        # a full cache of Span objects made every full collection (which holds the GIL,
+        # and so the event loop) some 50 ms longer.
+        self._entries: OrderedDict[Key, tuple[int, tuple[_Stored, ...]]] = OrderedDict()
         self._chars = 0
         self._max_chars = max_chars
         self.hits = 0
@@ -47,12 +51,12 @@ class DetectionCache:
             return None
         self._entries.move_to_end(key)
         self.hits += 1
-        return list(entry[1])
+        return [Span(*stored) for stored in entry[1]]
 
     def put(self, key: Key, length: int, spans: list[Span]) -> None:
         if length > self._max_chars or key in self._entries:
             return
-        self._entries[key] = (length, list(spans))
+        self._entries[key] = (length, tuple((s.start, s.end, s.entity, s.score) for s in spans))
         self._chars += length
         while self._chars > self._max_chars:
             _, (old_length, _) = self._entries.popitem(last=False)
