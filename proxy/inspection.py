@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
-from typing import TypeVar
 
 from .audit import AuditRecord
 from .audit.values import parts as value_parts
@@ -27,8 +25,9 @@ from .detect.spans import Span
 from .detect.spec import DetectionSpec
 from .errors import BadRequest, Blocked, InternalFailure, PayloadTooLarge, Refused, UnsupportedMedia
 from .formats.base import ApiFormat, Endpoint, Json
-from .formats.extraction import Budget, Extraction, Slot
+from .formats.extraction import Budget, Extraction, NotJson, Slot, loads_strict
 from .issued import IssuedTokens
+from .offload import off_loop_if
 from .policy import Policy
 from .propagate import propagate
 from .reidentify import TOKEN_SHAPE
@@ -38,28 +37,12 @@ from .tokens import Replacement, TokenMap, count_actions, pseudonymize
 # takes well under a millisecond: less than handing it to a thread and back.
 INLINE_BODY_BYTES = 32_768
 INLINE_FINDINGS = 256
-_T = TypeVar("_T")
 # An underscore beside a digit hides the digits from every recognizer's word boundary
 # (`<SSN_536228471>`, `id_4111111111111111`, `4111_1111_1111_1111`): detection reads it
 # as a space.
 _GLUED_DIGITS = re.compile(r"(?<=[^\W_])_(?=\d)|(?<=\d)_(?=[^\W_])")
 
 
-async def _off_loop_unless(small: bool, work: Callable[..., _T], *args: object) -> _T:
-    if small:
-        return work(*args)
-    return await asyncio.to_thread(work, *args)
-
-
-def _not_json(constant: str) -> None:
-    raise BadRequest("the request body holds NaN or Infinity, which are not JSON")
-
-
-def _finite(literal: str) -> float:
-    value = float(literal)
-    if math.isinf(value):  # 1e400: it would be sent on as Infinity, which is not JSON
-        raise BadRequest("the request body holds a number too large for a float")
-    return value
 
 
 def _parse(fmt: ApiFormat, endpoint: Endpoint, body: bytes, budget: Budget
@@ -70,7 +53,9 @@ def _parse(fmt: ApiFormat, endpoint: Endpoint, body: bytes, budget: Budget
         raise PayloadTooLarge(f"the request body holds more than {budget.max_values} JSON "
                               "values, more than aliasgate inspects in one request")
     try:
-        document = json.loads(body, parse_constant=_not_json, parse_float=_finite)
+        document = loads_strict(body)
+    except NotJson as exc:
+        raise BadRequest(f"the request body holds {exc}") from exc
     except RecursionError as exc:
         raise BadRequest("the request body is nested too deeply") from exc
     except (ValueError, UnicodeDecodeError) as exc:
@@ -194,7 +179,7 @@ class Inspector:
         if content_type.split(";")[0].strip().lower() != "application/json":
             raise UnsupportedMedia("the request body must be application/json")
         small = len(body) <= INLINE_BODY_BYTES
-        document, extraction = await _off_loop_unless(small, _parse, fmt, endpoint, body,
+        document, extraction = await off_loop_if(not small, _parse, fmt, endpoint, body,
                                                       self.budget)
         check_document(document)
         if extraction.uninspectable and policy.uninspectable_content == "refuse":
@@ -206,14 +191,14 @@ class Inspector:
         def is_own(token: str) -> bool:
             return self.issued.knows(tokens.key, token)
 
-        read = await _off_loop_unless(small, _read_texts, extraction, is_own)
+        read = await off_loop_if(not small, _read_texts, extraction, is_own)
         record.token_lookalikes_in_request = read.lookalikes
         found = await self.analyzer.analyze(read.views, DetectionSpec.from_policy(policy),
                                             cache_scope)
         if len(found) != len(read.texts):
             raise InternalFailure("detection returned a result of the wrong shape")
         small = small and sum(map(len, found)) <= INLINE_FINDINGS
-        inspected = await _off_loop_unless(small, _rewrite, document, extraction, read, found,
+        inspected = await off_loop_if(not small, _rewrite, document, extraction, read, found,
                                            policy, tokens, self.fingerprint)
         record.entities = inspected.entities
         record.values = [f for f in inspected.fingerprints if f]
@@ -221,7 +206,7 @@ class Inspector:
         if inspected.blocked:
             raise Blocked("the policy blocks requests that contain "
                           + ", ".join(inspected.blocked))
-        digests = await _off_loop_unless(small, IssuedTokens.digests, tokens.key,
+        digests = await off_loop_if(not small, IssuedTokens.digests, tokens.key,
                                          list(tokens.by_token))
         for at in range(0, len(digests), 2000):   # a few milliseconds of the loop at a time
             self.issued.remember(digests[at:at + 2000])

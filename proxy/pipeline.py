@@ -67,9 +67,10 @@ class Gateway:
         self._timeouts = config.timeouts
         self._metrics = metrics
         value_key_ = value_key(master_key)
-        self._inspector = Inspector(
-            analyzer, Budget(config.limits.max_json_values, config.limits.max_json_depth),
-            IssuedTokens(), lambda v: value_fingerprint(value_key_, v))
+        # How much JSON may be walked, the client's body and the provider's answer alike.
+        self._budget = Budget(config.limits.max_json_values, config.limits.max_json_depth)
+        self._inspector = Inspector(analyzer, self._budget, IssuedTokens(),
+                                    lambda v: value_fingerprint(value_key_, v))
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         started = time.perf_counter()
@@ -213,8 +214,7 @@ class Gateway:
         content_type = upstream.headers.get("Content-Type", "").lower()
         if tokens is None:  # nothing was inspected, so there is nothing to restore
             return await pipe_bytes(request, upstream, headers, record)
-        restorer = Restorer(tokens, Budget(self._limits.max_json_values,
-                                           self._limits.max_json_depth))
+        restorer = Restorer(tokens, self._budget)
         try:
             if content_type.startswith("text/event-stream"):
                 return await relay_stream(request, SSEDecoder(), fmt.stream_rewriter(restorer),

@@ -28,6 +28,7 @@ from .audit import AuditRecord
 from .errors import UpstreamFailed
 from .eventstream import EventStreamError
 from .formats.base import ApiFormat
+from .offload import off_loop_if
 from .reidentify import Restorer
 from .sse import SSEError
 
@@ -45,10 +46,7 @@ FEED_BYTES = 1_024
 async def relay_json(fmt: ApiFormat, upstream: aiohttp.ClientResponse, restorer: Restorer,
                      headers: CIMultiDict[str], max_bytes: int) -> web.Response:
     parts, size = await _read_capped(upstream, max_bytes)
-    if size <= INLINE_BYTES:
-        body = _restore_answer(fmt, parts, restorer)
-    else:
-        body = await asyncio.to_thread(_restore_answer, fmt, parts, restorer)
+    body = await off_loop_if(size > INLINE_BYTES, _restore_answer, fmt, parts, restorer)
     payload = _Sliced(body) if len(body) > SLICE else body
     return web.Response(status=upstream.status, headers=headers, body=payload)
 
@@ -143,9 +141,8 @@ async def relay_stream(request: web.Request, decoder: FrameDecoder, rewriter: Fr
                         break
                     await _write(response, step.run(piece))
                     await asyncio.sleep(0)
-            small = decoder.buffered <= INLINE_BYTES
-            await _write(response, step.run(None) if small
-                         else await asyncio.to_thread(step.run, None))
+            await _write(response, await off_loop_if(decoder.buffered > INLINE_BYTES,
+                                                     step.run, None))
             if step.truncated:
                 raise StreamCut("the stream ended inside a frame")
             await _write(response, _encode(rewriter.finish()))

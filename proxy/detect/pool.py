@@ -23,12 +23,13 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from ..errors import GatewayError, InternalFailure, PayloadTooLarge
+from ..offload import off_loop_if
 from .cache import DetectionCache, Key
 from .packing import Pack, pack, unpack
 from .scheduler import Dropped, FairDispatcher
@@ -100,12 +101,7 @@ def _pid() -> int:
 OFF_LOOP_CHARS = 32_768
 OFF_LOOP_TEXTS = 256
 CACHE_SLICE = 2000   # cache operations between two turns of the event loop (a few ms)
-_T = TypeVar("_T")
 Job = tuple[str, DetectionSpec]   # one packed text for one worker call
-
-
-async def _off_loop_if(large: bool, work: Callable[..., _T], *args: object) -> _T:
-    return await asyncio.to_thread(work, *args) if large else work(*args)
 
 
 def _keys(spec: DetectionSpec, texts: Sequence[str], scope: bytes) -> list[Key]:
@@ -213,7 +209,7 @@ class WorkerPoolAnalyzer:
             self._running.clear()
         # Long texts, or many short ones (hashing and cache lookups cost per text).
         large = sum(map(len, texts)) > OFF_LOOP_CHARS or len(texts) > OFF_LOOP_TEXTS
-        keys = await _off_loop_if(large, _keys, spec, texts, scope)
+        keys = await off_loop_if(large, _keys, spec, texts, scope)
         cached = await self._lookup(keys)
         fresh = sum(len(text) for text, hit in zip(texts, cached, strict=True) if hit is None)
         if fresh > self.max_request_chars:
@@ -221,9 +217,9 @@ class WorkerPoolAnalyzer:
                 f"the request carries {fresh:,} characters of text to inspect; the gateway "
                 f"inspects at most {self.max_request_chars:,} per request "
                 "(detection.max_request_chars); nothing was sent")
-        packs = await _off_loop_if(large, _packs, texts, cached, self._chunk_chars)
+        packs = await off_loop_if(large, _packs, texts, cached, self._chunk_chars)
         results = await self._run(scope, [(p.text, spec) for p in packs]) if packs else []
-        found = await _off_loop_if(large, _found, len(texts), packs, results)
+        found = await off_loop_if(large, _found, len(texts), packs, results)
         return await self._store(texts, keys, cached, found)
 
     # The cache belongs to the event loop (no locks): a request of many texts uses it in

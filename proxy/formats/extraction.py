@@ -215,7 +215,7 @@ class Extraction:
 
     def _embedded_json(self, node: dict[str, Any], key: str, depth: int) -> None:
         try:
-            document = json.loads(node[key], parse_constant=_not_json, parse_float=_finite)
+            document = loads_strict(node[key])
         except (ValueError, RecursionError):
             self.values.append(TextSlot(node, key))  # not JSON: inspect it as plain text
             return
@@ -235,15 +235,24 @@ def _require_blob(value: object) -> None:
                       "redacted thinking) holds something else; aliasgate cannot inspect it")
 
 
+class NotJson(ValueError):
+    """What Python's json module accepts but JSON is not, or cannot be sent on as JSON."""
+
+
 def _not_json(constant: str) -> None:
-    raise ValueError("NaN and Infinity are not JSON")
+    raise NotJson("NaN or Infinity, which are not JSON")
 
 
 def _finite(literal: str) -> float:
     value = float(literal)
-    if math.isinf(value):
-        raise ValueError("a number too large for a float")
+    if math.isinf(value):  # 1e400: it would be sent on as Infinity, which is not JSON
+        raise NotJson("a number too large for a float")
     return value
+
+
+def loads_strict(text: str | bytes) -> Json:
+    """json.loads, refusing NaN, Infinity and numbers that overflow a float (NotJson)."""
+    return json.loads(text, parse_constant=_not_json, parse_float=_finite)
 
 
 def walk(rules: WalkRules, body: dict[str, Any], budget: Budget) -> Extraction:
