@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
+
+from .jsonbudget import Budget
 
 Json = Any
 SLICE = 1 << 20
@@ -26,25 +27,6 @@ _LONGEST_START = max(map(len, _TOKEN_STARTS))
 # Every value but the root follows one of these; an object's first key follows its `{`.
 _STRUCTURE = b",:[{"
 _NOT_STRUCTURE = bytes(b for b in range(256) if b not in _STRUCTURE)
-
-
-class Bounds(Protocol):
-    """How much JSON may be parsed (formats.extraction.Budget, from `limits`)."""
-
-    @property
-    def max_values(self) -> int: ...
-
-    @property
-    def max_depth(self) -> int: ...
-
-
-@dataclass(frozen=True)
-class _Defaults:
-    max_values: int = 100_000  # the defaults of limits.max_json_values and max_json_depth
-    max_depth: int = 64
-
-
-DEFAULT_BOUNDS: Bounds = _Defaults()
 
 
 class UnsafeJson(Exception):
@@ -62,7 +44,7 @@ def may_hold_token(raw: bytes) -> bool:
     return False
 
 
-def parse(text: bytes | str, budget: Bounds) -> Json:
+def parse(text: bytes | str, budget: Budget) -> Json:
     """`text` parsed; ValueError when it is not JSON, UnsafeJson past the budget."""
     if len(text) > budget.max_values:  # (a value takes at least a byte: short texts pass)
         structure = _structure(text)

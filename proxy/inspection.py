@@ -25,8 +25,9 @@ from .detect.spans import Span
 from .detect.spec import DetectionSpec
 from .errors import BadRequest, Blocked, InternalFailure, PayloadTooLarge, Refused, UnsupportedMedia
 from .formats.base import ApiFormat, Endpoint, Json
-from .formats.extraction import Budget, Extraction, NotJson, Slot, loads_strict
+from .formats.extraction import Extraction, NotJson, Slot, loads_strict
 from .issued import IssuedTokens
+from .jsonbudget import Budget
 from .offload import off_loop_if
 from .policy import Policy
 from .propagate import propagate

@@ -23,10 +23,10 @@ from .detect.pool import Analyzer
 from .errors import ClientTooSlow, GatewayError, Refused, UpstreamFailed
 from .eventstream import Decoder as EventStreamDecoder
 from .formats.base import ApiFormat
-from .formats.extraction import Budget
 from .headers import client_response_headers, upstream_request_headers
 from .inspection import Inspector
 from .issued import IssuedTokens
+from .jsonbudget import Budget
 from .keys import derive, fingerprint
 from .metrics import Metrics
 from .reidentify import Restorer

@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
-from .answer_json import DEFAULT_BOUNDS, Bounds
+from .jsonbudget import DEFAULT as DEFAULT_BUDGET
+from .jsonbudget import Budget
 from .tokens import TokenMap
 
 TOKEN_SHAPE = re.compile(r"<[A-Z][A-Z0-9_]*_[0-9A-Z]{5,16}>")
@@ -29,7 +30,7 @@ class Restorer:
     """Restores tokens of one request and keeps count; shared by all texts of a response.
     `bounds` limit how much of the provider's JSON may be parsed to restore it."""
 
-    def __init__(self, tokens: TokenMap, bounds: Bounds = DEFAULT_BOUNDS) -> None:
+    def __init__(self, tokens: TokenMap, bounds: Budget = DEFAULT_BUDGET) -> None:
         self.bounds = bounds
         self._values = tokens.by_token
         self.stats = RestoreStats()

@@ -17,7 +17,7 @@ import pytest
 from proxy import answer_json, eventstream
 from proxy.answer_json import SLICE, UnsafeJson, may_hold_token, parse, utf8
 from proxy.formats.base import restore_json
-from proxy.formats.extraction import Budget
+from proxy.jsonbudget import Budget
 from proxy.reidentify import Restorer
 from proxy.sse import SSEDecoder, SSEError
 from proxy.tokens import TokenMap

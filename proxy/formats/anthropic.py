@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
+from ..jsonbudget import Budget
 from ..reidentify import Restorer, StreamRestorer
 from ..shapes import IDENTIFIER, INTEGER
 from ..sse import SSEEvent
@@ -21,7 +22,7 @@ from .base import (
     require,
     restore_json,
 )
-from .extraction import Budget, Extraction, WalkRules, walk
+from .extraction import Extraction, WalkRules, walk
 
 _ENDPOINTS = {
     ("POST", "/v1/messages"): Endpoint("messages", inspect=True),

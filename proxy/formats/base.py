@@ -13,9 +13,10 @@ from typing import Any, Protocol
 
 from .. import answer_json
 from ..errors import BadRequest
+from ..jsonbudget import Budget
 from ..reidentify import Restorer
 from ..sse import SSEEvent
-from .extraction import Budget, Extraction
+from .extraction import Extraction
 
 Json = Any
 

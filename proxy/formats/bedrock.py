@@ -21,12 +21,13 @@ from typing import Any
 from ..answer_json import dumps, parse, utf8
 from ..errors import Refused
 from ..eventstream import STRING, EventStreamError, Header, Message, event
+from ..jsonbudget import Budget
 from ..reidentify import Restorer, StreamRestorer
 from ..shapes import shown
 from ..sse import SSEEvent
 from .anthropic import AnthropicFormat, AnthropicStream, restore_claude_or_json
 from .base import Endpoint, Json, Placement, restore_json
-from .extraction import Budget, Extraction, WalkRules, walk
+from .extraction import Extraction, WalkRules, walk
 
 _PATH = re.compile(r"^/model/([^/]+)/(converse|converse-stream|invoke|"
                    r"invoke-with-response-stream)$")

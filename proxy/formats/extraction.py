@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import BadRequest, PayloadTooLarge, Refused
+from ..jsonbudget import Budget
 from ..shapes import FIELD, IDENTIFIER, NAME, has_shape, is_blob
 
 Json = Any
@@ -42,14 +43,6 @@ class WalkRules:
     name_keys: frozenset[str] = frozenset()    # names of tools, functions and schemas
     schema_keys: frozenset[str] = frozenset()  # subtrees that are JSON schemas
     blob_keys: frozenset[str] = frozenset()    # base64 from the provider (signatures)
-
-
-@dataclass(frozen=True)
-class Budget:
-    """How big a document may be walked: past this it costs the event loop too much."""
-
-    max_values: int = 100_000
-    max_depth: int = 64
 
 
 @dataclass

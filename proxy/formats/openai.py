@@ -10,6 +10,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ..errors import BadRequest
+from ..jsonbudget import Budget
 from ..reidentify import Restorer, StreamRestorer
 from ..shapes import IDENTIFIER, INTEGER
 from ..sse import SSEEvent
@@ -24,7 +25,7 @@ from .base import (
     require,
     restore_json,
 )
-from .extraction import Budget, Extraction, WalkRules
+from .extraction import Extraction, WalkRules
 
 _ENDPOINTS = {
     ("POST", "/v1/chat/completions"): Endpoint("chat.completions", inspect=True),

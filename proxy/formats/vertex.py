@@ -17,11 +17,12 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
+from ..jsonbudget import Budget
 from ..reidentify import Restorer, StreamRestorer
 from ..sse import SSEEvent
 from .anthropic import AnthropicFormat, restore_claude_or_json
 from .base import NOT_JSON, Endpoint, Json, Placement, StreamRewriter, event_json, restore_json
-from .extraction import Budget, Extraction, WalkRules, walk
+from .extraction import Extraction, WalkRules, walk
 
 _PATH = re.compile(r"^/v1(?:beta1)?/projects/[^/]+/locations/([^/]+)/publishers/"
                    r"(google|anthropic)/models/[^/:]+:([A-Za-z]+)$")
