@@ -18,6 +18,7 @@ from yarl import URL
 from . import yamlsource
 from .errors import ConfigError
 from .formats import REGISTRY
+from .jsonbudget import DEFAULT as JSON_BUDGET
 from .policy import LoadedPolicy, resolve_policy
 from .residency.catalogue import builtin_region, region_of_host
 from .residency.regions import family_of, is_allowed
@@ -130,8 +131,8 @@ class Limits(_Frozen):
     # Parsing, walking and rewriting a JSON document costs per value and per level: past
     # these a request is refused (413, 400) and an answer fails (502), so no shape can hold
     # the event loop.
-    max_json_values: int = Field(default=100_000, ge=100)
-    max_json_depth: int = Field(default=64, ge=8, le=500)
+    max_json_values: int = Field(default=JSON_BUDGET.max_values, ge=100)
+    max_json_depth: int = Field(default=JSON_BUDGET.max_depth, ge=8, le=500)
     max_connections: int = Field(default=900, ge=1)   # more are answered 503 and closed
 
 
