@@ -16,11 +16,14 @@ from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
 from ..policy import DENY_LIST_ENTITY, KNOWN_ENTITIES
+from .addresses import street_addresses
 from .builtin import BUILTIN_RULES, phone_numbers
+from .cards import card_numbers
 from .names import likely_names, strong_names
 from .ner_scope import ner_ranges
 from .normalize import fold
 from .offline import use_bundled_suffix_list
+from .organizations import organizations
 from .packing import pack, unpack
 from .places import find_places
 from .spans import Span, merge_overlaps
@@ -29,7 +32,7 @@ from .terms import SOFT_ENTITIES, drop_ordinary
 
 # Entity types Presidio's own recognizers find (the others come from ours): by spaCy's
 # NER, and by patterns (DATE_TIME by both).
-PRESIDIO_ENTITIES = KNOWN_ENTITIES - {DENY_LIST_ENTITY}
+PRESIDIO_ENTITIES = KNOWN_ENTITIES - {DENY_LIST_ENTITY, "STREET_ADDRESS"}
 NER_ENTITIES = frozenset(SpacyRecognizer.ENTITIES)
 PATTERN_ENTITIES = PRESIDIO_ENTITIES - (NER_ENTITIES - {"DATE_TIME"})
 
@@ -99,6 +102,15 @@ def _outside_allowed(text: str, spans: list[Span], allow: tuple[str, ...]) -> li
     return [s for s in spans if not any(a <= s.start and s.end <= b for a, b in allowed)]
 
 
+def _outside(companies: list[Span], spans: list[Span]) -> list[Span]:
+    """Drop names and places that lie inside a company name (`Martin Marietta Inc`):
+    a company is not a person, and the default policy leaves companies alone."""
+    if not companies:
+        return spans
+    return [s for s in spans if s.entity not in SOFT_ENTITIES
+            or not any(c.start <= s.start and s.end <= c.end for c in companies)]
+
+
 def _deny_spans(text: str, deny: tuple[str, ...]) -> list[Span]:
     return [Span(m.start(), m.end(), DENY_LIST_ENTITY, 1.0)
             for term in deny for m in _phrase(term).finditer(text)]
@@ -126,6 +138,10 @@ class DetectionEngine:
                 spans += rule.find(text)
         if "PHONE_NUMBER" in wanted:
             spans += phone_numbers(text)
+        if "CREDIT_CARD" in wanted:
+            spans += card_numbers(text)
+        if "STREET_ADDRESS" in wanted:
+            spans += street_addresses(text)
         if DENY_LIST_ENTITY in wanted:
             spans += _deny_spans(text, spec.deny)
         structured = list(spans)
@@ -148,6 +164,10 @@ class DetectionEngine:
             spans += self._ner(text, ner_wanted, kept if scoped else None)
         spans = [s for s in spans if s.entity in wanted and s.score >= spec.min_score]
         vouched = [s for s in vouched if s.score >= spec.min_score]
+        companies = organizations(text)
+        spans, vouched = _outside(companies, spans), _outside(companies, vouched)
+        if "ORGANIZATION" in wanted:
+            spans += companies
         if spec.keep_common_terms:
             spans = drop_ordinary(text, spans) + drop_ordinary(text, vouched, vouched=True)
         else:
