@@ -77,25 +77,27 @@ def _scan(args: argparse.Namespace) -> int:
 
 def _eval(args: argparse.Namespace) -> int:
     from .detect.pool import WorkerPoolAnalyzer
-    from .evaluate import evaluate, format_report, load_corpus
+    from .evaluate import evaluate, format_reports, load_corpus, merged, multi_report_json
 
     settings = load_settings(Path(args.config) if args.config else None)
     loaded = resolve_policy(args.policy, settings.policies_dir)
-    records = load_corpus([Path(p) for p in args.corpus])
+    corpora = {Path(p).stem: load_corpus(Path(p)) for p in args.corpus}
     detection = settings.config.detection
 
-    async def run() -> dict[str, object]:
+    async def run() -> None:
         pool = WorkerPoolAnalyzer(detection.model, detection.worker_count(),
                                   detection.chunk_chars)
         await pool.start()
         try:
-            report = await evaluate(records, loaded.policy, pool, secrets.token_bytes(32))
+            reports = {name: await evaluate(records, loaded.policy, pool,
+                                            secrets.token_bytes(32))
+                       for name, records in corpora.items()}
         finally:
             await pool.close()
-        print(json.dumps(report.as_json(), indent=2) if args.json else format_report(report))
+        print(json.dumps(multi_report_json(reports), indent=2) if args.json
+              else format_reports(reports))
         if args.misses:
-            print("\n".join(sorted(report.misses)))
-        return report.as_json()
+            print("\n".join(sorted(merged(list(reports.values())).misses)))
 
     asyncio.run(run())
     return 0

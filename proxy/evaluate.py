@@ -4,7 +4,10 @@ Each record's messages go through `inspection.inspect` exactly as a chat request
 with the chosen policy. The report gives, per entity type, recall and precision; the
 leak rate (a value counts as leaked if any recoverable form of it reaches the provider:
 the value after folding Unicode and dropping separators, or for a person any part of the
-name on its own); and the share of ordinary phrases that arrive unchanged.
+name on its own, for an address any line or comma-separated part of it); the share of
+ordinary phrases that arrive unchanged; and findings per 100 texts that hold no personal
+data. Given several corpus files, each is reported on its own, the worst leak rate first,
+and the total over all of them.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ class Report:
     phrases_kept: int = 0
     misses: list[str] = field(default_factory=list)  # "id TYPE 'as written' (leaked)"
     false_positives_on_negatives: int = 0
+    negatives: int = 0  # records that hold no personal data
 
     def totals(self) -> Counts:
         total = Counts()
@@ -72,6 +76,10 @@ class Report:
             else 1.0,
             "false_positives_in_texts_without_personal_data":
                 self.false_positives_on_negatives,
+            "texts_without_personal_data": self.negatives,
+            "findings_per_100_clean_texts": round(
+                100 * self.false_positives_on_negatives / self.negatives, 2)
+            if self.negatives else 0.0,
             "by_type": {t: {"labelled": c.labelled, "recall": round(c.recall(), 4),
                             "precision": round(c.precision(), 4), "leaked": c.leaked}
                         for t, c in sorted(self.by_type.items())},
@@ -97,6 +105,8 @@ def leaked(entity: dict[str, Any], sent: str) -> bool:
     forms = [_canonical(value)]
     if kind == "PERSON":  # any part of a name, on its own, gives the person away
         forms += [p for p in re.split(r"[\s\-']+", _canonical(value)) if len(p) >= 2]
+    if kind == "STREET_ADDRESS":  # so does any line of an address (street, postcode+town)
+        forms += [p.strip() for p in re.split(r"[,\n]", _canonical(value)) if len(p.strip()) >= 4]
     return any(re.search(rf"(?<![^\W_]){re.escape(f)}(?![^\W_])", canonical_sent)
                for f in forms)
 
@@ -144,6 +154,7 @@ async def evaluate(records: list[dict[str, Any]], policy: Policy, analyzer: Anal
 def _score(report: Report, rec: dict[str, Any], messages: list[str], sent: list[str],
            replaced: dict[int, list[tuple[int, int, str]]]) -> None:
     report.records += 1
+    report.negatives += not rec["entities"]
     all_sent = "\n".join(sent)
     labelled = [(int(e["message"]), int(e["start"]), int(e["end"])) for e in rec["entities"]]
     for entity in rec["entities"]:
@@ -177,16 +188,58 @@ def _score(report: Report, rec: dict[str, Any], messages: list[str], sent: list[
             report.misses.append(f"{rec['id']} phrase {phrase['text']!r} (not kept)")
 
 
-def load_corpus(paths: list[Path]) -> list[dict[str, Any]]:
+def load_corpus(path: Path) -> list[dict[str, Any]]:
     records = []
-    for path in paths:
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if line.strip():
-                try:
-                    records.append(json.loads(line))
-                except ValueError as exc:
-                    raise ValueError(f"{path}:{number}: not a JSON record") from exc
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                records.append(json.loads(line))
+            except ValueError as exc:
+                raise ValueError(f"{path}:{number}: not a JSON record") from exc
     return records
+
+
+def merged(reports: list[Report]) -> Report:
+    """One report over several corpora: counts add up."""
+    total = Report()
+    for report in reports:
+        total.records += report.records
+        total.phrases += report.phrases
+        total.phrases_kept += report.phrases_kept
+        total.misses += report.misses
+        total.false_positives_on_negatives += report.false_positives_on_negatives
+        total.negatives += report.negatives
+        for into, source in ((total.by_type, report.by_type), (total.by_group, report.by_group)):
+            for name, counts in source.items():
+                mine = into[name]
+                for attribute in ("labelled", "caught", "leaked", "found", "found_correct"):
+                    setattr(mine, attribute, getattr(mine, attribute) + getattr(counts, attribute))
+    return total
+
+
+def worst_first(reports: dict[str, Report]) -> list[tuple[str, Report]]:
+    """Corpora by leak rate, the worst first: that is the figure to quote."""
+    def leak(report: Report) -> float:
+        total = report.totals()
+        return total.leaked / total.labelled if total.labelled else 0.0
+    return sorted(reports.items(), key=lambda item: -leak(item[1]))
+
+
+def multi_report_json(reports: dict[str, Report]) -> dict[str, Any]:
+    """The total over all corpora, and each corpus on its own, the worst first."""
+    data = merged(list(reports.values())).as_json()
+    if len(reports) > 1:
+        data["corpora"] = [{"corpus": name, **report.as_json()}
+                           for name, report in worst_first(reports)]
+    return data
+
+
+def format_reports(reports: dict[str, Report]) -> str:
+    if len(reports) == 1:
+        return format_report(next(iter(reports.values())))
+    parts = [f"== {name} ==\n{format_report(report)}" for name, report in worst_first(reports)]
+    return "\n\n".join([*parts, f"== all {len(reports)} corpora ==\n"
+                                  f"{format_report(merged(list(reports.values())))}"])
 
 
 def format_report(report: Report) -> str:
@@ -204,6 +257,8 @@ def format_report(report: Report) -> str:
                  "in a recoverable form")
     lines.append(f"ordinary phrases kept: {data['phrases_kept_rate']:.2%}")
     lines.append("findings in records without personal data: "
-                 f"{data['false_positives_in_texts_without_personal_data']}")
+                 f"{data['false_positives_in_texts_without_personal_data']} in "
+                 f"{data['texts_without_personal_data']} records "
+                 f"({data['findings_per_100_clean_texts']} per 100)")
     return "\n".join(lines)
 

@@ -43,6 +43,31 @@ def test_eval_human_output_lists_misses(tmp_path: Path) -> None:
     assert "leak rate: 50.00%" in result.stdout
 
 
+def test_eval_reports_each_corpus_worst_first(tmp_path: Path) -> None:
+    lines = TINY.read_text().splitlines()
+    (tmp_path / "clean.jsonl").write_text(lines[0] + "\n" + lines[2] + "\n")
+    policy = tmp_path / "names_only.yaml"
+    policy.write_text("name: names_only\nversion: 1\nentities: {PERSON: tokenize}\n")
+    result = subprocess.run([sys.executable, "-m", "proxy", "eval", str(tmp_path / "clean.jsonl"),
+                             str(TINY), "--policy", str(policy), "--json"],
+                            capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                            check=False)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert [c["corpus"] for c in report["corpora"]] == ["tiny", "clean"]
+    assert [c["leak_rate"] for c in report["corpora"]] == [0.5, 0.0]
+    assert report["records"] == 5 and report["leak_rate"] == round(1 / 3, 4)
+    assert report["texts_without_personal_data"] == 2
+    assert report["findings_per_100_clean_texts"] == 0.0
+
+
+def test_leak_check_counts_any_line_of_an_address() -> None:
+    address = {"type": "STREET_ADDRESS", "value": "12 High Street, London SW1A 1AA"}
+    assert leaked(address, "send it to <STREET_ADDRESS_1> london sw1a 1aa")
+    assert leaked(address, "at 12 high street")
+    assert not leaked(address, "at <STREET_ADDRESS_1> in London")
+
+
 def test_leak_check_counts_a_surname_alone_and_folded_forms() -> None:
     person = {"type": "PERSON", "value": "Jane Doe"}
     assert leaked(person, "ask <PERSON_AB12C> and Doe")
