@@ -51,10 +51,16 @@ def test_valid_policy_loads_with_its_hash() -> None:
     assert len(loaded.sha256) == 64
 
 
-def test_shipped_default_policy_covers_the_eight_types() -> None:
+@pytest.mark.parametrize("name", ["strict", "healthcare"])
+def test_shipped_policies_tokenize_street_addresses(name: str) -> None:
+    policy = load_policy_file(Path(__file__).parents[1] / "policies" / f"{name}.yaml").policy
+    assert policy.entities["STREET_ADDRESS"] == "tokenize"
+
+
+def test_shipped_default_policy_covers_the_nine_types() -> None:
     policy = load_policy_file(Path(__file__).parents[1] / "policies" / "default.yaml").policy
     for entity in ("PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "US_SSN",
-                   "IBAN_CODE", "IP_ADDRESS", "LOCATION"):
+                   "IBAN_CODE", "IP_ADDRESS", "LOCATION", "STREET_ADDRESS"):
         assert policy.entities[entity] == "tokenize"
 
 
