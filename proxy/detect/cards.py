@@ -53,6 +53,8 @@ _RANGES: tuple[tuple[str, str, tuple[int, ...] | range], ...] = (
 # Digits in groups, each group separated from the next by one space, dash or dot.
 _RUN = re.compile(r"\d+(?:[ .\-]\d+)*")
 _SEPARATOR = re.compile(r"[ .\-]")
+_DIGITS = re.compile(r"\d+")
+_NOT_DIGIT = re.compile(r"\D")
 # The ways cards are printed: fours with a shorter last group, Amex and Diners 4-6-5 and
 # 4-6-4, 4-4-5 and 4-3-3-3 for 13 digits, 6-13 for long Maestro, or no grouping at all.
 _SHAPES = re.compile(r"4(?:,4){1,3},[1-4]|4(?:,4){2,4}|4,6,[45]|4,4,5|4,3,3,3|6,13|1[2-9]")
@@ -75,7 +77,7 @@ _GLUED_KEY = re.compile(r"(\w*)[=:#/]$")
 def card_numbers(text: str) -> list[Span]:
     spans = []
     for run in _RUN.finditer(text):
-        if not _standalone(text, run.start(), run.end()):
+        if run.end() - run.start() < 12 or not _standalone(text, run.start(), run.end()):
             continue
         found = _card_in(text, run)
         if found is not None:
@@ -101,8 +103,9 @@ def _standalone(text: str, start: int, end: int) -> bool:
 def _card_in(text: str, run: re.Match[str]) -> Span | None:
     """The card number the run is, or the longest one a stretch of its groups is (a card
     followed by its expiry date, a label's number before it)."""
-    groups = [(m.start(), m.end()) for m in re.finditer(r"\d+", run.group())]
+    groups = [(m.start(), m.end()) for m in _DIGITS.finditer(run.group())]
     separators = _SEPARATOR.findall(run.group())
+    sizes = [b - a for a, b in groups]
     best: Span | None = None
     for i in range(len(groups)):
         for j in range(min(len(groups), i + 5), i, -1):   # a card has at most 5 groups
@@ -111,12 +114,12 @@ def _card_in(text: str, run: re.Match[str]) -> Span | None:
             if len(set(inner)) > 1 or (i > 0 and separators[i - 1] != " ") or \
                     (j < len(groups) and separators[j - 1] != " "):
                 continue
-            start, end = run.start() + groups[i][0], run.start() + groups[j - 1][1]
-            value = text[start:end]
-            digits = re.sub(r"\D", "", value)
-            shape = ",".join(str(b - a) for a, b in groups[i:j])
-            if not 12 <= len(digits) <= 19 or not _SHAPES.fullmatch(shape):
+            if not 12 <= sum(sizes[i:j]) <= 19:
                 continue
+            if not _SHAPES.fullmatch(",".join(map(str, sizes[i:j]))):
+                continue
+            start, end = run.start() + groups[i][0], run.start() + groups[j - 1][1]
+            digits = _NOT_DIGIT.sub("", text[start:end])
             score = _score(text, start, end, digits)
             if score and (best is None or end - start > best.end - best.start):
                 best = Span(start, end, "CREDIT_CARD", score)
