@@ -16,13 +16,24 @@ frequency) that is not an ordinary tech or calendar term.
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
+from .places import is_place_name
 from .spans import Span
 from .terms import common_terms
-from .words import NAME_WORD, is_given_name, zipf
+from .words import (
+    NAME_WORD,
+    given_names,
+    is_given_name,
+    is_lower_case_name,
+    is_surname,
+    is_word_name,
+    surnames,
+    zipf,
+)
 
 # Words after which a name is near certain. Cues end with spaces or tabs only: a name is
 # on its cue's line (and packed texts, joined by blank lines, never lend each other cues).
@@ -52,6 +63,46 @@ _LINE_FIELD = re.compile(r"(?im)^[ \t]*(?:[-*][ \t]+)?(?:name|full name|first na
                          r"cc)[ \t]*:[ \t]*([^\n]+)$")
 _NAME_HEADER = re.compile(r"(?i)^(?:full[ _]?)?name$|^(?:first|last|given|family)[ _]?name$|"
                           r"^(?:customer|patient|contact|employee)$")
+# The answer to a question about a name, on the same line: "Last name? Bilić".
+_ASKED = re.compile(r"(?<![\w])(?:(?:first|last|given|family|middle|full|maiden)[ \t]+name|"
+                    r"surname|(?:your|his|her|their)[ \t]+name)[ \t]*\?[ \t]*", re.IGNORECASE)
+# After a name: a verb that only a person takes ("Mijo said"), or, for a name opening a
+# sentence, a comma and words addressed to that person ("Inna, can I ...").
+_SPEECH_VERB = re.compile(r"[ \t]+(?:said|says|told|tells|asked|asks|wrote|writes|replied|"
+                          r"thinks|thought|mentioned|agreed|confirmed|promised|emailed|texted|"
+                          r"called me|will (?:come|send|call|join|be)|is (?:out|away|off|on leave))"
+                          r"\b", re.IGNORECASE)
+_SPEAKER = re.compile(r"(?<![\w])([A-Z][^\W\d_]+)(?=[ \t]+(?:said|says|told|asked|wrote|"
+                      r"replied|mentioned|agreed|confirmed|promised|emailed|texted)\b)")
+_VOCATIVE = re.compile(r",[ \t]+(?:can|could|would|will|do|did|are|have|please|thanks|"
+                       r"thank|i|we|you|let's|just|when|what|where|how|is)\b", re.IGNORECASE)
+_GAP = re.compile(r"[ \t]+")
+_AFTER_NUMBER = re.compile(r"\d[ \t]*\Z")
+_INITIAL = re.compile(r"[ \t]+[A-Z]\.?[ \t]+")
+_INITIAL_WORD = re.compile(r"[A-Z]\.?")
+_SENTENCE = re.compile(r"[^.!?\n]+")
+RARE_LOWER_CASE = 3.0
+# A list of capitalised items, one or two words each: "Mijo, Ana and Petar".
+_ITEM = r"[A-Z][^\W\d_]+(?:['\u2019\-][^\W\d_]+)*(?:[ \t][A-Z][^\W\d_]+(?:['\u2019\-][^\W\d_]+)*)?"
+_LIST = re.compile(rf"(?<![\w]){_ITEM}(?:(?:,[ \t]*(?:(?:and|&)[ \t]+)?|[ \t]+(?:and|&)[ \t]+)"
+                   rf"{_ITEM})+(?![\w])")
+_LIST_ITEM = re.compile(_ITEM)
+_LIST_AND = re.compile(r"[ \t](?:and|&)[ \t]")
+_LINE = re.compile(r"[^\n]+")
+_STREET_LINE = re.compile(r"[ \t]*(?:\d+[A-Za-z]?(?:[-/]\d+)?,?[ \t]+[^\W\d_]{2,}|"
+                          r"(?:P\.?[ \t]?O\.?[ \t]+Box|Apt\.?|Suite|Flat)[ \t]+\w)", re.IGNORECASE)
+_SIGN_OFF = re.compile(r"[ \t]*(?:(?:best|kind|warm|warmest|with)[ \t]+regards|regards|"
+                       r"sincerely|yours(?:[ \t]+(?:truly|sincerely))?|cheers|thanks|"
+                       r"many[ \t]+thanks|thank[ \t]+you|best|best[ \t]+wishes|"
+                       r"all[ \t]+the[ \t]+best|take[ \t]+care)[ \t]*[,.!-]?[ \t]*", re.IGNORECASE)
+_PARTICLE_WORDS = "al bin binti da das de del della den der di dos du el ibn la le ten ter van von"
+_PARTICLES = frozenset(_PARTICLE_WORDS.split())
+# Job titles and nouns that sit beside names and are no names themselves.
+_TITLE_WORDS = """manager director engineer salesperson officer president chief clerk
+nurse doctor professor coach captain sergeant judge senator governor mayor minister chairman
+suite apt unit room floor team dept department office ceo cto cfo coo vp lead head intern
+customer client patient employee agent analyst admin support sales"""
+_TITLES = frozenset(_TITLE_WORDS.split())
 STRONG_SCORE, CUE_SCORE, PAIR_SCORE, GIVEN_SCORE, RUN_SCORE = 0.85, 0.7, 0.8, 0.65, 0.6
 
 
@@ -65,6 +116,9 @@ def _name_like(word: str, first: bool, cue: str) -> bool:
         return False
     if is_given_name(word):
         return True
+    if cue != "capitalised" and word.casefold() not in given_names().words and \
+            given_names().score(word) is not None:
+        return True  # listed, and the cue says person: ask rowan
     if not first:
         return zipf(word) < 5.6
     if cue == "strong":
@@ -97,6 +151,9 @@ def _cue_names(text: str, pattern: re.Pattern[str], cue: str) -> list[Span]:
     spans = []
     score = STRONG_SCORE if cue == "strong" else CUE_SCORE
     for match in pattern.finditer(text):
+        if _AFTER_NUMBER.search(text, max(0, match.start() - 8), match.start()) and \
+                match.group().strip().casefold() in ("ms", "ms."):
+            continue  # 35 ms timeout: milliseconds, not Ms
         run = _words_after(text, match.end(), cue)
         if run:
             spans.append(Span(run[0], run[1], "PERSON", score))
@@ -108,28 +165,193 @@ def _sentence_start(text: str, position: int) -> bool:
     return not before or before[-1] in ".!?\n:"
 
 
-def _given_names(text: str) -> list[Span]:
+def _capitalised(word: str) -> bool:
+    return word[0].isupper() and not word.isupper()
+
+
+def _adjacent(text: str, left: re.Match[str], right: re.Match[str]) -> bool:
+    """Only spaces or tabs between two words."""
+    return _GAP.fullmatch(text, left.end(), right.start()) is not None
+
+
+def _ordinary(word: str) -> bool:
+    lowered = word.casefold()
+    return lowered in common_terms() or lowered in STOP_WORDS or lowered in _TITLES
+
+
+def _lower_case_sentences(text: str) -> list[tuple[int, int]]:
+    """Sentences of three or more words with no capitalised word but maybe the first:
+    written in lower case (chat), where names are in lower case too."""
+    ranges = []
+    for sentence in _SENTENCE.finditer(text):
+        words = NAME_WORD.findall(sentence.group())
+        if len(words) > 2 and all(not w[:1].isupper() for w in words[1:]):
+            ranges.append((sentence.start(), sentence.end()))
+    return ranges
+
+
+def _given_names(text: str, words: list[re.Match[str]]) -> list[Span]:
+    """A known given name and what follows it: a surname-like word (Ana Xyzkowski), a
+    middle initial and a surname (John Q. Public); on its own, capitalised inside a
+    sentence, or at its start when rare or followed by a comma or a verb (Mijo said,
+    Inna, can I ...). In lower case only names that are not ordinary words (ana, petar)."""
     spans = []
-    words = list(NAME_WORD.finditer(text))
+    lower_sentences = iter(_lower_case_sentences(text))
+    sentence = next(lower_sentences, None)
     for i, word in enumerate(words):
-        if not is_given_name(word.group()) or word.group().casefold() in common_terms():
+        value = word.group()
+        if value.casefold() in common_terms():
             continue
+        while sentence is not None and sentence[1] <= word.start():
+            sentence = next(lower_sentences, None)
         following = words[i + 1] if i + 1 < len(words) else None
-        adjacent = following is not None and \
-            re.fullmatch(r"[ \t]+", text[word.end():following.start()]) is not None
-        if following is not None and adjacent and _name_like(following.group(), False, ""):
+        if following is not None and not _adjacent(text, word, following):
+            following = None
+        if value.isupper():
+            continue  # IBAN, SSN: acronyms, not names
+        if not value[0].isupper():
+            spans += _lower_case_given_name(
+                word, following, sentence is not None and sentence[0] <= word.start())
+            continue
+        given = is_given_name(value)
+        if not given:
+            continue  # names that are also ordinary words: _speakers
+        initial = _INITIAL.match(text, word.end())
+        surname = NAME_WORD.match(text, initial.end()) if initial else None
+        if surname is not None and _capitalised(surname.group()) and \
+                not _ordinary(surname.group()):
+            spans.append(Span(word.start(), surname.end(), "PERSON", PAIR_SCORE))
+        elif following is not None and _surname_like(following.group(), given):
             spans.append(Span(word.start(), following.end(), "PERSON", PAIR_SCORE))
-        elif word.group()[0].isupper() and (not _sentence_start(text, word.start())
-                                            or zipf(word.group()) < 4.0):
+        elif not _sentence_start(text, word.start()) or _name_first(value) or \
+                _person_context(text, word):
             spans.append(Span(word.start(), word.end(), "PERSON", GIVEN_SCORE))
     return spans
 
 
-def _capitalised_runs(text: str) -> list[Span]:
+def _name_first(word: str) -> bool:
+    """Read as a name even opening a sentence: rare in English, or more common as a name
+    than as a word (Ana; not Amber, Mercedes)."""
+    frequency = zipf(word)
+    return frequency < RARE_LOWER_CASE or (given_names().score(word) or 0.0) >= frequency
+
+
+def _surname_like(word: str, after_given: bool) -> bool:
+    """A capitalised word that can follow a given name as its surname. After a name that
+    is also an ordinary word (Rose, Will) only a listed surname (Rose Kowalski)."""
+    if not _capitalised(word):
+        return False
+    if not after_given:
+        return is_surname(word)
+    return _name_like(word, False, "")
+
+
+def _lower_case_given_name(word: re.Match[str], following: re.Match[str] | None,
+                           in_lower_case_sentence: bool) -> list[Span]:
+    """ana petrović, takeru ouyang: a given name that is no ordinary word, with a listed
+    surname or a rare word after it; alone only in a sentence written in lower case."""
+    if not is_lower_case_name(word.group()):
+        return []
+    if following is not None and following.group().islower() and \
+            not _ordinary(following.group()) and (
+                is_surname(following.group()) or is_lower_case_name(following.group())
+                or zipf(following.group()) < RARE_LOWER_CASE):
+        return [Span(word.start(), following.end(), "PERSON", PAIR_SCORE)]
+    if in_lower_case_sentence:
+        return [Span(word.start(), word.end(), "PERSON", GIVEN_SCORE)]
+    return []
+
+
+def _person_context(text: str, word: re.Match[str]) -> bool:
+    """Followed by a verb of speech (Mijo said), or opening a sentence as the person
+    addressed (Inna, can I ...)."""
+    after = text[word.end():word.end() + 24]
+    if _SPEECH_VERB.match(after):
+        return True
+    return _sentence_start(text, word.start()) and _VOCATIVE.match(after) is not None
+
+
+def _speakers(text: str) -> list[Span]:
+    """A given name that is also an ordinary word, followed by a verb of speech: Rose said,
+    Will asked. The verb vouches for it (the common-word filter would drop Rose)."""
+    return [Span(m.start(), m.end(1), "PERSON", GIVEN_SCORE) for m in _SPEAKER.finditer(text)
+            if is_word_name(m.group(1))]
+
+
+def _surname_pairs(text: str, words: list[re.Match[str]]) -> list[Span]:
+    """A listed surname beside a capitalised word that is no ordinary word: Xyz Kowalski,
+    Wenjie Nguyen (the given name unlisted)."""
+    spans = []
+    for left, right in itertools.pairwise(words):
+        first, last = left.group(), right.group()
+        if not (_capitalised(first) and _capitalised(last) and is_surname(last)) \
+                or not _adjacent(text, left, right) or _ordinary(first) or \
+                zipf(first) >= 4.0 or is_place_name(first):
+            continue
+        spans.append(Span(left.start(), right.end(), "PERSON", PAIR_SCORE))
+    return spans
+
+
+def _name_lists(text: str) -> list[Span]:
+    """Capitalised words in a list with known given names (Mijo, Ana and Xyzzy): a word
+    that is no ordinary word and not too common counts too, when two or more items are
+    known given names, or one is and the others are rare."""
+    spans = []
+    for match in _LIST.finditer(text):
+        items = list(_LIST_ITEM.finditer(match.group()))
+        if any(_ordinary(item.group()) or item.group().isupper() for item in items) or \
+                (len(items) < 3 and not _LIST_AND.search(match.group())):
+            continue
+        named = [is_given_name(item.group().split()[0]) for item in items]
+        rare = [all(zipf(w) < RARE_LOWER_CASE for w in item.group().split())
+                for item in items]
+        if sum(named) >= 2 or (any(named) and all(n or r for n, r in zip(named, rare,
+                                                                          strict=True))):
+            for item, name in zip(items, named, strict=True):
+                words = item.group().split()
+                if name or all(zipf(w) < 4.0 or is_word_name(w) for w in words):
+                    start = match.start() + item.start()
+                    spans.append(Span(start, start + len(item.group()), "PERSON",
+                                      GIVEN_SCORE))
+    return spans
+
+
+def _name_lines(text: str) -> list[Span]:
+    """A name alone on its line: the first line of a postal address block (the next line
+    a street with a number), or the line after a sign-off (Best regards,)."""
+    spans = []
+    lines = list(_LINE.finditer(text))
+    for before, line, after in zip([None, *lines[:-1]], lines, [*lines[1:], None],
+                                   strict=True):
+        signed = before is not None and _SIGN_OFF.fullmatch(before.group()) is not None
+        addressed = after is not None and _STREET_LINE.match(after.group()) is not None
+        if not (signed or addressed):
+            continue
+        value = line.group().strip()
+        words = value.split()
+        if not 1 <= len(words) <= 4 or (addressed and not signed and len(words) < 2):
+            continue
+        if all(_name_line_word(w, signed) for w in words) and \
+                any(is_given_name(w) or is_surname(w) or is_word_name(w) or signed
+                    for w in words if len(w) > 2):
+            start = line.start() + line.group().index(value)
+            spans.append(Span(start, start + len(value), "PERSON", STRONG_SCORE))
+    return spans
+
+
+def _name_line_word(word: str, signed: bool) -> bool:
+    if _INITIAL_WORD.fullmatch(word) or word.casefold() in _PARTICLES:
+        return True
+    if not NAME_WORD.fullmatch(word) or not _capitalised(word) or _ordinary(word):
+        return False
+    return is_given_name(word) or is_word_name(word) or surnames().score(word) is not None \
+        or zipf(word) < (4.0 if signed else 3.0)
+
+
+def _capitalised_runs(text: str, words: list[re.Match[str]]) -> list[Span]:
     """Two or more capitalised uncommon words inside a sentence: most likely a name
     (`for Fabián Etxeberria`). Tech and product names are filtered out later (terms.py)."""
     spans = []
-    words = list(NAME_WORD.finditer(text))
     i = 0
     while i < len(words):
         j = i
@@ -199,12 +421,14 @@ def _csv_columns(text: str) -> list[Span]:
 
 def strong_names(text: str) -> list[Span]:
     """Names the context vouches for: after a strong cue, in a name field or column."""
-    return [*_cue_names(text, _STRONG_CUE, "strong"), *_field_values(text),
-            *_csv_columns(text)]
+    return [*_cue_names(text, _STRONG_CUE, "strong"), *_cue_names(text, _ASKED, "strong"),
+            *_field_values(text), *_csv_columns(text), *_name_lines(text),
+            *_speakers(text)]
 
 
 def likely_names(text: str) -> list[Span]:
     """Names inferred from the words themselves; the common-term filter applies to them."""
+    words = list(NAME_WORD.finditer(text))
     return [*_cue_names(text, _ADDRESSING_CUE, "addressing"),
-            *_cue_names(text, _CAPITALISED_CUE, "capitalised"), *_given_names(text),
-            *_capitalised_runs(text)]
+            *_cue_names(text, _CAPITALISED_CUE, "capitalised"), *_given_names(text, words),
+            *_surname_pairs(text, words), *_name_lists(text), *_capitalised_runs(text, words)]
