@@ -72,6 +72,8 @@ _NOT_CARD = re.compile(
 _CUE_WINDOW = 40
 # A key glued to the number (`id=`, `ref:`, `#`, `/orders/`): the number is part of it.
 _GLUED_KEY = re.compile(r"(\w*)[=:#/]$")
+# The country and check digits of an IBAN written in groups: "DE44 5001 0517 5407 3249 31".
+_IBAN_START = re.compile(r"(?<![A-Za-z])[A-Z]{2}\d{2} $")
 
 
 def card_numbers(text: str) -> list[Span]:
@@ -96,8 +98,10 @@ def _standalone(text: str, start: int, end: int) -> bool:
     if after[:1].isalnum() or after[:1] == "_" or \
             (len(after) == 2 and after[0] in ".-_" and after[1].isalnum()):
         return False
+    if _IBAN_START.search(text, max(0, start - 5), start):
+        return False
     glued = _GLUED_KEY.search(text, max(0, start - 30), start)
-    return glued is None or _CUE.fullmatch(glued.group(1)) is not None
+    return glued is None or _CUE.search(glued.group(1)) is not None
 
 
 def _card_in(text: str, run: re.Match[str]) -> Span | None:
