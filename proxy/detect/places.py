@@ -1,84 +1,334 @@
-"""Find place names the small NER model misses, from a list of cities, countries and
-US states (data/places.txt, from GeoNames).
+"""Find place names the small NER model misses, from a gazetteer (data/places.txt, built
+by tools/build_places.py from GeoNames and ISO 3166): countries, regions (ISO 3166-2
+subdivisions), cities of 15,000+ people and towns of 1,000+, in Latin script (accents
+and ø, ł, ß folded) and, where the data has them, Greek and Cyrillic.
 
-A capitalised run of one to four words that names a place is a LOCATION. When a word of
-it is a common English word (Reading, Nice, Split), it counts only after a word that
-introduces a place ("in", "from", "office in", ...). Lower-case place names count only
-after such a word.
+How much context a name needs depends on what it names and on the word itself:
+- a country, region or city, capitalised (or in capitals), counts on its own unless it is
+  an ordinary English word (Reading, Mobile, Split) or a given name (Victoria, Georgia);
+  a frequent name that is frequent because it is a place (Italy, Texas) has no caution;
+- a town counts when capitalised and rare in English (Hønefoss), or with evidence;
+- evidence: a word that introduces a place ("in", "near", "lives in"), a region, region
+  code or country after a comma (Laval, QC; Springfield, IL 62704; Hønefoss, Norway), a
+  postcode (80331 München), a line of its own in an address block, or a `city:` field
+  or CSV column; an ordinary word or a given name needs evidence other than "to", "at",
+  "from";
+- a region code (IL, QC, NSW) counts only right after "<place>, ";
+- lower case counts after a cue word or, in a text written wholly in lower case, when
+  the word is rare.
 """
 
 from __future__ import annotations
 
-import itertools
 import re
 import unicodedata
+from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
+from re import Match
 
 from .spans import Span
-from .words import WORD, zipf
+from .terms import common_terms
+from .words import WORD, is_given_name, zipf
 
-_CUE = re.compile(r"(?i)(?<!\w)(?:in|at|from|to|near|visit(?:ing)?|via|city|town|"
-                  r"based|lives|living|moved|located|office|branch|born)[ \t]+$")
 SCORE = 0.7
+RARE_SCORE = 0.55     # a rare town without context: a person found there outranks it
+COMMON = 4.5          # zipf from which a word is ordinary English
+RARE = 2.5            # zipf under which a capitalised town needs no context
 MAX_WORDS = 4
+
+# Letters Unicode does not decompose into a base letter and an accent.
+_LETTERS = str.maketrans({"ø": "o", "ł": "l", "đ": "d", "\u0131": "i", "æ": "ae", "œ": "oe",
+                          "þ": "th", "ð": "d", "ħ": "h"})
+# Words introducing a place. Strong cues take only places; to/at/from also take people,
+# firms and things ("to split", "from Victoria").
+_STRONG_CUE = (r"in|near|outside|around|visit(?:ing|ed)?|city(?: of)?|town(?: of)?|"
+               r"based in|lives? in|living in|moved to|relocat(?:e|ed|ing) to|located in|"
+               r"office in|branch in|born in|grew up in|native of|resident of|flight to|"
+               r"flew to|trip to|travel(?:l?ed|l?ing)? to|headquartered in|hq in")
+_CUE = re.compile(rf"(?i)(?<![^\W\d_])(?:(?P<strong>{_STRONG_CUE})|to|at|from|via)[ \t]+$")
+# Evidence after a name: ", " then a region code, region or country.
+_COMMA = re.compile(r",[ \t]*")
+_CODE = re.compile(r"[A-Z]{2,3}(?![^\W\d_])")
+_POSTCODE_BEFORE = re.compile(r"(?:^|\n|,)[ \t]*(?:[A-Z]{1,3}-)?\d{4,5}[ \t]+$")
+_POSTCODE_AFTER = re.compile(r"[ \t]+(?:[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2}|\d{5})\b")
+_FIELD_KEYS = (r"city|town|village|locality|municipality|hometown|birthplace|"
+               r"place[ _]of[ _]birth|city[ _]name|town[ _]name")
+# `city: Hønefoss`, `billing_city=London`, `"town": "Grimstad"` in plain text.
+_FIELD_HINT = re.compile(r"(?i)city|town|village|locality|municipality|birth")
+_FIELD = re.compile(rf"(?i)(?<![^\W\d_])(?:{_FIELD_KEYS})[\"']?[ \t]*[:=][ \t]*[\"']?")
+_COLUMN = re.compile(rf"(?i)^[ \t]*[\"']?(?:{_FIELD_KEYS})[\"']?[ \t]*$")
+_HEADER = re.compile(rf"(?im)(?:^|[,;\t|])[ \t]*[\"']?(?:{_FIELD_KEYS})[\"']?[ \t]*(?:[,;\t|]|$)")
+_VALUE = re.compile(r"[^\W\d_]+(?:['\u2019.\-][^\W\d_]+)*(?:[ \t](?:[^\W\d_]+['\u2019.\-]?)+)"
+                    r"{0,3}")
+_STREET_LINE = re.compile(r"[^\W\d_]{2,}.*\d|\d.*[^\W\d_]{2,}")
+# Lower-case words inside a place name (Sant Julià de Lòria, Stratford-upon-Avon).
+_PARTICLE_WORDS = ("de del della di da do dos das du des la le les el en y e i am an "
+                       "im auf bei ob upon on of the sur sous van von der den op aan ter")
+_PARTICLES = frozenset(_PARTICLE_WORDS.split())
+# Job titles that are also towns: never a place.
+_TITLE_WORDS = ("officer manager director engineer president chief clerk nurse doctor "
+                    "captain sheriff judge mayor teacher admin lead principal general "
+                    "major marshal governor bishop dean")
+_TITLES = frozenset(_TITLE_WORDS.split())
 
 
 @lru_cache(maxsize=1 << 16)
-def _key(name: str) -> str:
+def key(name: str) -> str:
     """Case- and accent-insensitive form: Wrocław, wroclaw and WROCLAW are one place."""
-    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    decomposed = unicodedata.normalize("NFKD", name.casefold()).translate(_LETTERS)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+@dataclass(frozen=True, slots=True)
+class Gazetteer:
+    countries: frozenset[str]
+    regions: frozenset[str]
+    cities: frozenset[str]
+    famous: frozenset[str]   # frequent words that are frequent as places (Italy, Texas)
+    ordinary: frozenset[str]  # ordinary words though not frequent ones (Bath, Liberty)
+    towns: frozenset[str]
+    codes: frozenset[str]    # region and country codes, upper case
+    major: frozenset[str]    # countries, regions, cities
+    every: frozenset[str]
+    first: dict[str, int]    # first word of a name of several words -> most words
+
+
 @cache
-def places() -> frozenset[str]:
+def gazetteer() -> Gazetteer:
     text = (resources.files("proxy.detect") / "data" / "places.txt").read_text("utf-8")
-    return frozenset(_key(line.strip()) for line in text.splitlines()
-                     if len(line.strip()) >= 3 and not line.startswith("#"))
+    sections: dict[str, frozenset[str]] = {}
+    for section in text.split("\n## ")[1:]:
+        title, _, body = section.partition("\n")
+        sections[title] = frozenset(body.split("\n")) - {""}
+    major = sections["countries"] | sections["regions"] | sections["cities"]
+    every = major | sections["towns"]
+    first: dict[str, int] = {}
+    for name in every:
+        if " " in name:
+            words = name.split(" ")
+            first[words[0]] = max(first.get(words[0], 0), len(words))
+    return Gazetteer(sections["countries"], sections["regions"], sections["cities"],
+                     sections["famous"], sections["ordinary"], sections["towns"],
+                     sections["codes"], major, every, first)
+
+
+def places() -> frozenset[str]:
+    """Names of countries, regions and cities (not towns), in their matching form."""
+    return gazetteer().major
 
 
 def is_place_name(word: str) -> bool:
-    return _key(word) in places()
-
-
-@cache
-def _first_words() -> frozenset[str]:
-    """The first word of every place name: a run starting elsewhere is not looked up."""
-    return frozenset(match.group() for name in places()
-                     if (match := WORD.match(name)) is not None)
+    """A country, region or city: what NER scoping treats as a likely place."""
+    return key(word) in gazetteer().major
 
 
 def find_places(text: str) -> tuple[list[Span], list[Span]]:
-    """(places known by name alone, places after a cue word such as "in" or "from")."""
-    known = places()
-    words = list(WORD.finditer(text))
-    spans: list[Span] = []
-    cued_spans: list[Span] = []
-    i = 0
-    first_words = _first_words()
-    while i < len(words):
-        match = None
-        if _key(words[i].group()) not in first_words:
-            i += 1
-            continue
-        for size in range(min(MAX_WORDS, len(words) - i), 0, -1):
-            run = words[i:i + size]
-            if any(text[a.end():b.start()] != " " for a, b in itertools.pairwise(run)):
+    """(places known by name alone, places the context vouches for: a cue word, a region
+    or postcode beside them, a city field)."""
+    return _Finder(text).run()
+
+
+class _Finder:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.g = gazetteer()
+        self.words = list(WORD.finditer(text))
+        self.likely: list[Span] = []
+        self.cued: list[Span] = []
+        self._lower_text: bool | None = None
+
+    def run(self) -> tuple[list[Span], list[Span]]:
+        words, every, first = self.words, self.g.every, self.g.first
+        i = 0
+        while i < len(words):
+            word = words[i].group()
+            k = key(word)
+            most = first.get(k, 0)
+            if not most and k not in every:
+                i += 1
                 continue
-            if _key(text[run[0].start():run[-1].end()]) in known:
-                match = run
+            # A lower-case frequent word (the, in, best): only a name of several words,
+            # in a text written in lower case, may start with it.
+            if not word[0].isupper() and zipf(word) >= COMMON and k not in self.g.famous \
+                    and (not most or not self.lower_text()):
+                i += 1
+                continue
+            size = self._longest(i, k, most)
+            if size:
+                self._judge(i, size)
+            i += size or 1
+        if _FIELD_HINT.search(self.text) is not None:
+            self._fields()
+        return self.likely, self.cued
+
+    def _longest(self, i: int, k: str, most: int) -> int:
+        """How many words from word i name a place (0: none)."""
+        words, text, every = self.words, self.text, self.g.every
+        size, name, found = 1, k, int(k in every)
+        while size < most and i + size < len(words):
+            before, word = words[i + size - 1], words[i + size]
+            if text[before.end():word.start()] not in (" ", ". "):
                 break
-        if match is None:
-            i += 1
-            continue
-        start, end = match[0].start(), match[-1].end()
-        capitalised = all(w.group()[0].isupper() for w in match)
-        common = any(zipf(w.group()) >= 4.5 for w in match)
+            name += " " + key(word.group())
+            size += 1
+            if name in every:
+                found = size
+        return found
+
+    def lower_text(self) -> bool:
+        """Written wholly in lower case (a standalone "I" aside)."""
+        if self._lower_text is None:
+            self._lower_text = not any(w.group()[0].isupper() and w.group() != "I"
+                                       for w in self.words)
+        return self._lower_text
+
+    def _judge(self, i: int, size: int) -> None:
+        run = self.words[i:i + size]
+        start, end = run[0].start(), run[-1].end()
+        text, g = self.text, self.g
+        value = text[start:end]
+        name = " ".join(key(w.group()) for w in run)
+        plain = [w.group() for w in run]
+        first_up = plain[0][0].isupper()
+        capitalised = first_up and all(w[0].isupper() or w.casefold() in _PARTICLES
+                                       for w in plain[1:])
+        frequency = min(zipf(w) for w in plain)  # of the rarest word
+        if not capitalised and frequency >= COMMON and name not in g.famous:
+            return  # lower-case ordinary words: the bulk of matches, rejected cheaply
+        if name in common_terms() or all(w.casefold() in common_terms() for w in plain) \
+                or name in _TITLES:
+            return
+        major = name in g.major
+        famous = name in g.famous
+        common = (frequency >= COMMON and not famous) or name in g.ordinary
+        given = size == 1 and is_given_name(value)
+        acronym = value.isupper() and len(value) <= 4
+        cautious = common or given or acronym
         span = Span(start, end, "LOCATION", SCORE)
-        if _CUE.search(text, max(0, start - 20), start) is not None:
-            cued_spans.append(span)
-        elif capitalised and not common:
-            spans.append(span)
-        i += len(match)
-    return spans, cued_spans
+        if capitalised:
+            region = self._region_after(end)  # also finds the region or code itself
+            if major and not cautious:
+                # A famous name is a frequent word: the engine's common-word filter would
+                # drop it unless vouched for.
+                (self.cued if famous else self.likely).append(span)
+            elif region or self._postcode(start, end) or self._address_line(start, end) \
+                    or ((cue := self._cue(start)) is not None
+                        and (cue == "strong" or not cautious)):
+                self.cued.append(span)
+            elif not major and not cautious and frequency < RARE:
+                self.likely.append(Span(start, end, "LOCATION", RARE_SCORE))
+            return
+        # Lower case: after a cue word, or rare in a text written in lower case.
+        if common or len(value) < 4:
+            return
+        cue = self._cue(start)
+        if (cue == "strong" and (famous or frequency < 3.3 or (major and self.lower_text()))) \
+                or (cue == "weak" and not given and (famous or frequency < RARE)):
+            self.cued.append(span)
+        elif frequency < RARE and self.lower_text():
+            self.likely.append(Span(start, end, "LOCATION", RARE_SCORE))
+
+    def _cue(self, start: int) -> str | None:
+        match = _CUE.search(self.text, max(0, start - 24), start)
+        if match is None:
+            return None
+        return "strong" if match.group("strong") else "weak"
+
+    def _region_after(self, end: int) -> bool:
+        """", IL", ", Illinois", ", Norway" after the name: the region or country is a
+        place too."""
+        comma = _COMMA.match(self.text, end)
+        if comma is None:
+            return False
+        after = comma.end()
+        code = _CODE.match(self.text, after)
+        if code is not None and code.group() in self.g.codes:
+            self.cued.append(Span(after, code.end(), "LOCATION", SCORE))
+            return True
+        following = self._words_from(after)
+        for size in range(min(MAX_WORDS, len(following)), 0, -1):
+            run = following[:size]
+            name = " ".join(key(w.group()) for w in run)
+            if run[0].group()[0].isupper() and (name in self.g.regions
+                                                or name in self.g.countries):
+                self.cued.append(Span(after, run[-1].end(), "LOCATION", SCORE))
+                return True
+        return False
+
+    def _words_from(self, position: int) -> list[Match[str]]:
+        found: list[Match[str]] = []
+        for match in WORD.finditer(self.text, position, position + 60):
+            if found and self.text[found[-1].end():match.start()] != " ":
+                break
+            if not found and match.start() != position:
+                break
+            found.append(match)
+        return found
+
+    def _postcode(self, start: int, end: int) -> bool:
+        """80331 München, 0190 Oslo, London SW1A 1AA."""
+        return _POSTCODE_BEFORE.search(self.text, max(0, start - 16), start) is not None \
+            or _POSTCODE_AFTER.match(self.text, end) is not None
+
+    def _address_line(self, start: int, end: int) -> bool:
+        """The name is a line of its own (a trailing comma aside) under a street line."""
+        text = self.text
+        line_start = text.rfind("\n", 0, start) + 1
+        line_end = text.find("\n", end)
+        line_end = len(text) if line_end < 0 else line_end
+        if text[line_start:start].strip() or text[end:line_end].strip(" \t,.") or \
+                line_start == 0:
+            return False
+        above = text[text.rfind("\n", 0, line_start - 1) + 1:line_start - 1]
+        return _STREET_LINE.search(above) is not None
+
+    def _fields(self) -> None:
+        """`city: X` and `city=X` in plain text, and the city column of CSV: the value is
+        a place whether or not the gazetteer knows it."""
+        text = self.text
+        for field in _FIELD.finditer(text):
+            self._field_value(field.end(), field.end() + 80)
+        if _HEADER.search(text) is not None:
+            self._columns()
+
+    def _field_value(self, start: int, limit: int) -> None:
+        value = _VALUE.match(self.text, start, limit)
+        if value is None:
+            return
+        words = value.group().split()
+        known = " ".join(key(w) for w in words) in self.g.every
+        if all(w.casefold() in common_terms() for w in words) or not (
+                known or (words[0][0].isupper() and min(zipf(w) for w in words) < COMMON)):
+            return
+        self.cued.append(Span(value.start(), value.end(), "LOCATION", SCORE))
+
+    def _columns(self) -> None:
+        lines = self.text.split("\n")
+        offset = 0
+        column: tuple[str, int, int] | None = None  # (separator, index, cells)
+        for line in lines:
+            if column is not None:
+                separator, index, count = column
+                cells = line.split(separator)
+                if len(cells) != count:
+                    column = None
+                else:
+                    cell_start = offset + sum(len(c) + 1 for c in cells[:index])
+                    stripped = cells[index].lstrip(" \t\"'")
+                    self._field_value(cell_start + len(cells[index]) - len(stripped),
+                                      cell_start + len(cells[index]))
+            if column is None:
+                column = _header(line)
+            offset += len(line) + 1
+
+
+def _header(line: str) -> tuple[str, int, int] | None:
+    """(separator, index of the city column, cells) when the line is a table header."""
+    for separator in (",", "\t", ";", "|"):
+        if separator in line:
+            cells = line.split(separator)
+            for index, cell in enumerate(cells):
+                if _COLUMN.match(cell):
+                    return separator, index, len(cells)
+    return None
