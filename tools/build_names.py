@@ -30,6 +30,7 @@ from __future__ import annotations
 import csv
 import math
 import re
+import unicodedata
 from importlib import resources
 from pathlib import Path
 
@@ -203,11 +204,31 @@ def _write(path: Path, header: str, scores: dict[str, float], marks: dict[str, s
     path.write_text(header + "\n".join(lines) + "\n", encoding="utf-8")
 
 
+_FOLD = str.maketrans({"ø": "o", "ł": "l", "đ": "d", "ß": "ss", "æ": "ae", "œ": "oe",
+                       "\u0131": "i", "þ": "th", "ð": "d"})  # \u0131: dotless i
+
+
+def ascii_folded(name: str) -> str:
+    """Søren -> soren, Jürgen -> jurgen: names are often typed without their accents."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold().translate(_FOLD))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def with_folded(scores: dict[str, float]) -> dict[str, float]:
+    """Each name also under its unaccented spelling, unless that is listed already."""
+    folded = dict(scores)
+    for name, score in scores.items():
+        plain = ascii_folded(name)
+        if plain != name and _LETTERS.fullmatch(plain):
+            folded.setdefault(plain, score)
+    return folded
+
+
 def main() -> None:
     words = _dictionary_words() | _stop_words()
     terms = _common_terms()
     seed = set(SEED.split())
-    given = nam_dict_given_names()
+    given = with_folded(nam_dict_given_names())
     for name, score in census_given_names().items():
         given[name] = max(given.get(name, 0.0), score)
     for name in seed:

@@ -16,7 +16,6 @@ frequency) that is not an ordinary tech or calendar term.
 
 from __future__ import annotations
 
-import itertools
 import re
 
 from spacy.lang.en.stop_words import STOP_WORDS
@@ -28,6 +27,7 @@ from .words import (
     NAME_WORD,
     given_names,
     is_given_name,
+    is_listed_surname,
     is_lower_case_name,
     is_surname,
     is_word_name,
@@ -254,7 +254,8 @@ def _lower_case_given_name(word: re.Match[str], following: re.Match[str] | None,
         return []
     if following is not None and following.group().islower() and \
             not _ordinary(following.group()) and (
-                is_surname(following.group()) or is_lower_case_name(following.group())
+                (is_listed_surname(following.group()) and zipf(following.group()) < 4.0)
+                or is_lower_case_name(following.group())
                 or zipf(following.group()) < RARE_LOWER_CASE):
         return [Span(word.start(), following.end(), "PERSON", PAIR_SCORE)]
     if in_lower_case_sentence:
@@ -280,15 +281,23 @@ def _speakers(text: str) -> list[Span]:
 
 def _surname_pairs(text: str, words: list[re.Match[str]]) -> list[Span]:
     """A listed surname beside a capitalised word that is no ordinary word: Xyz Kowalski,
-    Wenjie Nguyen (the given name unlisted)."""
+    Wenjie Nguyen (the given name unlisted), Raghav K. Menon. A common surname that is
+    also an ordinary word (Park, Young) only after a rare word inside a sentence."""
     spans = []
-    for left, right in itertools.pairwise(words):
+    triples = zip(words[:-1], words[1:], [*words[2:], None], strict=False)  # [None] if none
+    for left, middle, after in triples:
+        right = after if after is not None and \
+            _INITIAL.fullmatch(text, left.end(), after.start()) else middle
         first, last = left.group(), right.group()
-        if not (_capitalised(first) and _capitalised(last) and is_surname(last)) \
-                or not _adjacent(text, left, right) or _ordinary(first) or \
-                zipf(first) >= 4.0 or is_place_name(first):
+        initial = right is not middle
+        if not (_capitalised(first) and _capitalised(last)) or _ordinary(first) or \
+                not (initial or _adjacent(text, left, right)) or zipf(first) >= 4.0 or \
+                is_place_name(first):
             continue
-        spans.append(Span(left.start(), right.end(), "PERSON", PAIR_SCORE))
+        if is_surname(last) or (
+                zipf(first) < 2.5 and (surnames().score(last) or 0.0) >= 2.5
+                and not _sentence_start(text, left.start())):
+            spans.append(Span(left.start(), right.end(), "PERSON", PAIR_SCORE))
     return spans
 
 

@@ -105,6 +105,13 @@ def is_surname(word: str) -> bool:
     return surnames().distinct(word)
 
 
+def is_listed_surname(word: str) -> bool:
+    """A listed surname that is no ordinary English word, however often English text
+    mentions it (Tanaka): enough beside a given name."""
+    key = word.casefold()
+    return key in surnames().scores and key not in surnames().words
+
+
 def warm_up() -> None:
     """Load the word lists now (a few hundred ms) rather than inside the first request."""
     from .terms import common_terms
