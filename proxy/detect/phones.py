@@ -82,6 +82,7 @@ _CUE_AFTER = re.compile(r"(?i)[ \t]*[(\[]?(?:mobile|mob|cell|home|work|office|fa
 # A grouped phone shape: two to seven groups of digits, one may be in parentheses.
 _SHAPE = re.compile(r"(?:\(\d{1,5}\)|\d{1,8})(?:(?: ?[-./] ?| )(?:\(\d{1,5}\)|\d{1,8})){1,6}")
 _DOTTED_PHONE = re.compile(r"\d{2,4}(?:\.\d{2,4}){2,5}")
+_SSN_SHAPE = re.compile(r"\d{3}([- ])\d{2}\1\d{4}")
 # A house number and a postcode before a town: "Musterweg 12 10115 Berlin".
 _HOUSE_AND_POSTCODE = re.compile(r"\d{1,4}[a-z]? \d{4,5}(?= [A-ZÀ-Ý][a-zà-ÿ])")
 _TRUNK_ZERO_EXCEPTIONS = {"IN": re.compile(r"[6-9]\d{9}"),
@@ -117,6 +118,8 @@ def _phones_in(text: str, masked: str, run_start: int, run_end: int, hints: _Hin
         return []
     if "." in run and not _DOTTED_PHONE.fullmatch(run):
         return []   # a version or a number with a decimal point
+    if _SSN_SHAPE.fullmatch(run) and not cued:
+        return []   # a US social security number (or ITIN), not a Polish mobile
     grouped = _SHAPE.fullmatch(run) is not None
     number = _valid_national(run, digits, hints.regions(run_start, run))
     if number is not None:
