@@ -23,7 +23,7 @@ from .words import zipf
 
 SCORE = 0.85
 MAX_WORDS = 4
-COMMON = 5.0   # English words at least this frequent do not make a company name on their own
+COMMON = 4.7   # English words at least this frequent do not make a company name on their own
 
 # Legal forms, the dotted spelling before the bare one.
 _LEGAL = (
@@ -83,8 +83,8 @@ def organizations(text: str) -> list[Span]:
     for match in _OF.finditer(text):
         end = _words_after(text, match.end())
         if end is not None:
-            start = _name_start(text, match.start(), kind=False, comma=False) \
-                or match.start()
+            start = _name_start(text, match.start(), kind=False, comma=False)
+            start = match.start() if start is None else start
             spans.append(Span(start, end, "ORGANIZATION", SCORE))
     return _disjoint(spans)
 
