@@ -17,6 +17,7 @@ frequency) that is not an ordinary tech or calendar term.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
@@ -196,32 +197,34 @@ def _given_names(text: str, words: list[re.Match[str]]) -> list[Span]:
     sentence, or at its start when rare or followed by a comma or a verb (Mijo said,
     Inna, can I ...). In lower case only names that are not ordinary words (ana, petar)."""
     spans = []
-    lower_sentences = iter(_lower_case_sentences(text))
-    sentence = next(lower_sentences, None)
+    lower_sentences: Iterator[tuple[int, int]] | None = None  # worked out when needed
+    sentence = None
+    scores = given_names().scores
     for i, word in enumerate(words):
         value = word.group()
-        if value.casefold() in common_terms():
-            continue
-        while sentence is not None and sentence[1] <= word.start():
-            sentence = next(lower_sentences, None)
+        key = value.casefold()
+        if key not in scores or key in common_terms() or value.isupper():
+            continue  # most words; IBAN, SSN: acronyms, not names
         following = words[i + 1] if i + 1 < len(words) else None
         if following is not None and not _adjacent(text, word, following):
             following = None
-        if value.isupper():
-            continue  # IBAN, SSN: acronyms, not names
         if not value[0].isupper():
+            if lower_sentences is None:
+                lower_sentences = iter(_lower_case_sentences(text))
+                sentence = next(lower_sentences, None)
+            while sentence is not None and sentence[1] <= word.start():
+                sentence = next(lower_sentences, None)
             spans += _lower_case_given_name(
                 word, following, sentence is not None and sentence[0] <= word.start())
             continue
-        given = is_given_name(value)
-        if not given:
+        if not is_given_name(value):
             continue  # names that are also ordinary words: _speakers
         initial = _INITIAL.match(text, word.end())
         surname = NAME_WORD.match(text, initial.end()) if initial else None
         if surname is not None and _capitalised(surname.group()) and \
                 not _ordinary(surname.group()):
             spans.append(Span(word.start(), surname.end(), "PERSON", PAIR_SCORE))
-        elif following is not None and _surname_like(following.group(), given):
+        elif following is not None and _surname_like(following.group()):
             spans.append(Span(word.start(), following.end(), "PERSON", PAIR_SCORE))
         elif not _sentence_start(text, word.start()) or _name_first(value) or \
                 _person_context(text, word):
@@ -236,14 +239,9 @@ def _name_first(word: str) -> bool:
     return frequency < RARE_LOWER_CASE or (given_names().score(word) or 0.0) >= frequency
 
 
-def _surname_like(word: str, after_given: bool) -> bool:
-    """A capitalised word that can follow a given name as its surname. After a name that
-    is also an ordinary word (Rose, Will) only a listed surname (Rose Kowalski)."""
-    if not _capitalised(word):
-        return False
-    if not after_given:
-        return is_surname(word)
-    return _name_like(word, False, "")
+def _surname_like(word: str) -> bool:
+    """A capitalised word that can follow a given name as its surname."""
+    return _capitalised(word) and _name_like(word, False, "")
 
 
 def _lower_case_given_name(word: re.Match[str], following: re.Match[str] | None,
@@ -284,18 +282,23 @@ def _surname_pairs(text: str, words: list[re.Match[str]]) -> list[Span]:
     Wenjie Nguyen (the given name unlisted), Raghav K. Menon. A common surname that is
     also an ordinary word (Park, Young) only after a rare word inside a sentence."""
     spans = []
-    triples = zip(words[:-1], words[1:], [*words[2:], None], strict=False)  # [None] if none
-    for left, middle, after in triples:
-        right = after if after is not None and \
-            _INITIAL.fullmatch(text, left.end(), after.start()) else middle
-        first, last = left.group(), right.group()
-        initial = right is not middle
-        if not (_capitalised(first) and _capitalised(last)) or _ordinary(first) or \
-                not (initial or _adjacent(text, left, right)) or zipf(first) >= 4.0 or \
+    scores = surnames().scores
+    for i, right in enumerate(words):
+        last = right.group()
+        if i == 0 or last.casefold() not in scores or not _capitalised(last):
+            continue  # most words
+        left = words[i - 1]
+        if i >= 2 and _INITIAL_WORD.fullmatch(left.group()) and \
+                _INITIAL.fullmatch(text, words[i - 2].end(), right.start()):
+            left = words[i - 2]  # Raghav K. Menon
+        elif not _adjacent(text, left, right):
+            continue
+        first = left.group()
+        if not _capitalised(first) or _ordinary(first) or zipf(first) >= 4.0 or \
                 is_place_name(first):
             continue
         if is_surname(last) or (
-                zipf(first) < 2.5 and (surnames().score(last) or 0.0) >= 2.5
+                zipf(first) < 2.5 and scores[last.casefold()] >= 2.5
                 and not _sentence_start(text, left.start())):
             spans.append(Span(left.start(), right.end(), "PERSON", PAIR_SCORE))
     return spans
