@@ -58,7 +58,8 @@ _NOT_PHONES = re.compile(
     r"|[$€£¥₹]\s?\d{1,3}(?:[.,' ]\d{3})*(?:[.,]\d{1,2})?"              # $ 1 234 567
     r"|(?<![\d.,])\d{1,3}(?:[.,' ]\d{3})*(?:[.,]\d{1,2})?\s?"           # 12 345 kr
     r"(?:€|EUR|USD|GBP|CHF|SEK|NOK|DKK|PLN|INR|AUD|CAD|BRL|kr\b|zł)"
-    r"|(?i:\bv(?:er(?:sion)?)?\.?\s?|\bbuild\s|\brelease\s)\d+(?:\.\d+)+")  # v10.0.19041
+    r"|(?i:\bv(?:er(?:sion)?)?\.?\s?|\bbuild\s|\brelease\s)\d+(?:\.\d+)+"  # v10.0.19041
+    r"|(?<![\d:])\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?(?![\d:])")             # 13:33:26
 
 _CUE = re.compile(
     r"(?i)(?<!\w)(?:phone|tel|tele?fon\w*|t[eé]l[eé]phone|mobile?|mob|cell(?:ular|phone)?|"
@@ -83,6 +84,9 @@ _CUE_AFTER = re.compile(r"(?i)[ \t]*[(\[]?(?:mobile|mob|cell|home|work|office|fa
 _SHAPE = re.compile(r"(?:\(\d{1,5}\)|\d{1,8})(?:(?: ?[-./] ?| )(?:\(\d{1,5}\)|\d{1,8})){1,6}")
 _DOTTED_PHONE = re.compile(r"\d{2,4}(?:\.\d{2,4}){2,5}")
 _SSN_SHAPE = re.compile(r"\d{3}([- ])\d{2}\1\d{4}")
+_THOUSANDS = re.compile(r"\d{1,3}([ .])\d{3}(?:\1\d{3})*")
+_MOBILE = (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
+_GLUED_KEY = re.compile(r"(\w*)[/=#:@]$")
 # A house number and a postcode before a town: "Musterweg 12 10115 Berlin".
 _HOUSE_AND_POSTCODE = re.compile(r"\d{1,4}[a-z]? \d{4,5}(?= [A-ZÀ-Ý][a-zà-ÿ])")
 _TRUNK_ZERO_EXCEPTIONS = {"IN": re.compile(r"[6-9]\d{9}"),
@@ -106,7 +110,8 @@ def _phones_in(text: str, masked: str, run_start: int, run_end: int, hints: _Hin
     if run.startswith("(") and ")" not in run:
         run, run_start = run[1:], run_start + 1
     digits = re.sub(r"\D", "", run)
-    if _is_identifier(text, run_start) or (12 <= len(digits) <= 19 and _is_card(run)):
+    if _is_identifier(text, run_start) or _in_token(text, run_start, run_end) or \
+            (12 <= len(digits) <= 19 and _is_card(run)):
         return []
     if run.startswith(("+", "00")):
         return _international(text, masked, run_start, run_end, hints)
@@ -121,15 +126,20 @@ def _phones_in(text: str, masked: str, run_start: int, run_end: int, hints: _Hin
     if _SSN_SHAPE.fullmatch(run) and not cued:
         return []   # a US social security number (or ITIN), not a Polish mobile
     grouped = _SHAPE.fullmatch(run) is not None
+    # "123 456 789" is as likely a count written with thousands separators: only a mobile
+    # number (Spain, Portugal, Poland) is taken for a phone there without a phone word.
+    thousands = not cued and _THOUSANDS.fullmatch(run) is not None
     number = _valid_national(run, digits, hints.regions(run_start, run))
+    if thousands:
+        mobile = number is not None and phonenumbers.number_type(number) in _MOBILE
+        return [Span(run_start, run_end, "PHONE_NUMBER", GROUPED)] if mobile else []
     if number is not None:
         if cued:
             return [Span(run_start, run_end, "PHONE_NUMBER", max(CUED, GROUPED * grouped))]
         if len(digits) >= 9 and grouped:
             return [Span(run_start, run_end, "PHONE_NUMBER", GROUPED)]
         if len(digits) >= 10 and re.fullmatch(r"0[1-9]\d+", run) and \
-                phonenumbers.number_type(number) in (PhoneNumberType.MOBILE,
-                                                     PhoneNumberType.FIXED_LINE_OR_MOBILE):
+                phonenumbers.number_type(number) in _MOBILE:
             return [Span(run_start, run_end, "PHONE_NUMBER", CUED)]
         return []
     return _possible(text, masked, run_start, run_end, cued, hints)
@@ -230,6 +240,18 @@ def _is_identifier(text: str, start: int) -> bool:
     for match in _CUE.finditer(text, window, start):
         last_cue = match.start()
     return last_id > last_cue or text[max(0, start - 2):start].strip().endswith("#")
+
+
+def _in_token(text: str, start: int, end: int) -> bool:
+    """Part of an identifier, a path or a key's value (`u0612345678`, `/users/0612345678`,
+    `id=...`), unless the key is a phone word (`tel:`, `phone=`)."""
+    before, after = text[start - 1:start], text[end:end + 1]
+    if before.isalnum() or before == "_" or after.isalpha() or after == "_":
+        return True
+    if before and before in "/=#:@":
+        key = _GLUED_KEY.search(text, max(0, start - 20), start)
+        return key is None or _CUE.fullmatch(key.group(1)) is None
+    return False
 
 
 def _is_card(run: str) -> bool:
