@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from proxy.detect.places import find_places, gazetteer, is_place_name
+from proxy.detect.places import find_places, gazetteer, is_known_place, is_place_name
 from proxy.detect.pool import WorkerPoolAnalyzer
 
 from .test_detection import DEFAULT, sent
@@ -46,7 +46,7 @@ def test_spans_are_locations_and_towns_are_not_ner_places() -> None:
     likely, cued = find_places("She lives in Stowe, VT with family from Italy.")
     assert {s.entity for s in (*likely, *cued)} == {"LOCATION"}
     assert is_place_name("Italy") and is_place_name("Lombardia")
-    assert not is_place_name("Stowe")  # a town: only with evidence
+    assert not is_place_name("Stowe") and is_known_place("Stowe")  # a town
 
 
 def test_gazetteer_loads_fast_and_is_small() -> None:

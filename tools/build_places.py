@@ -11,11 +11,15 @@ Sources, none of them needed at run time:
   translations, from the `pycountry` package (data of Debian's iso-codes, LGPL-2.1+).
 
 Every name is written in its matching form (`places.key`: case, accents and ø/ł/ß
-folded), so the gazetteer loads as a few sets without work per line. Sections:
-countries, regions (subdivision names), cities (15,000+ people), famous (names in those
+folded), so the gazetteer loads as a few sets without work per line. Sections, each
+name in one of the first three or towns: countries, regions (subdivision names), cities
+(15,000+ people), famous (names in those
 three that are frequent words only because they are places: Italy, Texas, London),
 ordinary (names in those three that are ordinary words though not frequent ones: Bath,
-Liberty), towns (1,000 to 15,000 people), codes (subdivision and country codes, as written).
+Liberty), towns (1,000 to 15,000 people), codes (subdivision and country codes, as written), first
+(the first word of each name of several words, and the most words such a name has),
+common (one-word names and first words that are frequent words, not famous: rejected
+in lower case at once).
 `--famous` prints the frequent names in the first three sections, to review FAMOUS.
 """
 
@@ -93,6 +97,9 @@ annex plunge homestead enlightened elk tequila defiance converse badger ajax cas
 stains prosper keystone confederation torrent sire atlantis corona evergreen panorama
 meridian vicar plato centennial cher bono deli dyer ascension mascara pristine nil mojo
 dole commune whitehall uptown shoreline palo ode canning bray chinatown soho
+meta bazel batman saga nsa mon para wan rom var rouge pest tar ding vale bale nos bong sal
+pol vin bender snare soma eras bile tori moors ruse tra ogre zeta cabal vas mus bor pita
+ost lau civ uva
 """
 ORDINARY = frozenset(_ORDINARY_WORDS.split())
 
@@ -239,6 +246,17 @@ def main() -> None:
     sections["ordinary"] = set(ORDINARY) & major
     sections["towns"] = {n for n in small if n not in terms and n not in major}
     sections["codes"] = country_codes | region_codes
+    # Each name in one of the four name sections, so loading needs no set unions.
+    sections["regions"] -= sections["countries"]
+    sections["cities"] -= sections["countries"] | sections["regions"]
+    most: dict[str, int] = {}
+    for name in major | sections["towns"]:
+        words = name.split(" ")
+        if len(words) > 1:
+            most[words[0]] = max(most.get(words[0], 0), len(words))
+    sections["first"] = {f"{word} {count}" for word, count in most.items()}
+    starts = {name for name in major | sections["towns"] if " " not in name} | set(most)
+    sections["common"] = {word for word in starts if zipf(word) >= COMMON} - sections["famous"]
     header = (
         "# Gazetteer for proxy/detect/places.py, rebuilt by tools/build_places.py: names in\n"
         "# their matching form (places.key), one per line, by section (## title).\n"

@@ -42,7 +42,7 @@ _LETTERS = str.maketrans({"ø": "o", "ł": "l", "đ": "d", "\u0131": "i", "æ": 
                           "þ": "th", "ð": "d", "ħ": "h"})
 # Words introducing a place. Strong cues take only places; to/at/from also take people,
 # firms and things ("to split", "from Victoria").
-_STRONG_CUE = (r"in|near|outside|around|visit(?:ing|ed)?|city(?: of)?|town(?: of)?|"
+_STRONG_CUE = (r"in|near|outside|around|visit(?:ing|ed)?|city of|town of|"
                r"based in|lives? in|living in|moved to|relocat(?:e|ed|ing) to|located in|"
                r"office in|branch in|born in|grew up in|native of|resident of|flight to|"
                r"flew to|trip to|travel(?:l?ed|l?ing)? to|headquartered in|hq in")
@@ -52,6 +52,8 @@ _COMMA = re.compile(r",[ \t]*")
 _CODE = re.compile(r"[A-Z]{2,3}(?![^\W\d_])")
 _POSTCODE_BEFORE = re.compile(r"(?:^|\n|,)[ \t]*(?:[A-Z]{1,3}-)?\d{4,5}[ \t]+$")
 _POSTCODE_AFTER = re.compile(r"[ \t]+(?:[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2}|\d{5})\b")
+# A name followed by an acronym (not a region code before a postcode) or a number.
+_PRODUCT_AFTER = re.compile(r"[ \t]+(?:[A-Z]{2,5}(?![^\W\d_])(?![ \t]+\d{4,5}\b)|v?\d)")
 _FIELD_KEYS = (r"city|town|village|locality|municipality|hometown|birthplace|"
                r"place[ _]of[ _]birth|city[ _]name|town[ _]name")
 # `city: Hønefoss`, `billing_city=London`, `"town": "Grimstad"` in plain text.
@@ -82,45 +84,56 @@ def key(name: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Gazetteer:
+    """Each name is in one of countries, regions, cities and towns (no set is the union
+    of others: building unions of 250,000 names cost a third of the loading time)."""
+
     countries: frozenset[str]
     regions: frozenset[str]
     cities: frozenset[str]
-    famous: frozenset[str]   # frequent words that are frequent as places (Italy, Texas)
-    ordinary: frozenset[str]  # ordinary words though not frequent ones (Bath, Liberty)
     towns: frozenset[str]
-    codes: frozenset[str]    # region and country codes, upper case
-    major: frozenset[str]    # countries, regions, cities
-    every: frozenset[str]
-    first: dict[str, int]    # first word of a name of several words -> most words
+    famous: frozenset[str]    # frequent words that are frequent as places (Italy, Texas)
+    ordinary: frozenset[str]  # ordinary words though not frequent ones (Bath, Liberty)
+    codes: frozenset[str]     # region and country codes, upper case
+    common: frozenset[str]    # frequent words that are names or start one (time, the)
+    first: dict[str, int]     # first word of a name of several words -> most words
+
+    def major(self, name: str) -> bool:
+        """A country, region or city: counts capitalised without evidence."""
+        return name in self.cities or name in self.regions or name in self.countries
+
+    def known(self, name: str) -> bool:
+        return name in self.towns or self.major(name)
 
 
 @cache
 def gazetteer() -> Gazetteer:
     text = (resources.files("proxy.detect") / "data" / "places.txt").read_text("utf-8")
-    sections: dict[str, frozenset[str]] = {}
+    sections: dict[str, list[str]] = {}
     for section in text.split("\n## ")[1:]:
         title, _, body = section.partition("\n")
-        sections[title] = frozenset(body.split("\n")) - {""}
-    major = sections["countries"] | sections["regions"] | sections["cities"]
-    every = major | sections["towns"]
-    first: dict[str, int] = {}
-    for name in every:
-        if " " in name:
-            words = name.split(" ")
-            first[words[0]] = max(first.get(words[0], 0), len(words))
-    return Gazetteer(sections["countries"], sections["regions"], sections["cities"],
-                     sections["famous"], sections["ordinary"], sections["towns"],
-                     sections["codes"], major, every, first)
+        sections[title] = body.split("\n")
+    first = {word: int(count) for word, _, count in
+             (line.partition(" ") for line in sections.pop("first") if line)}
+    sets = {title: frozenset(lines) - {""} for title, lines in sections.items()}
+    return Gazetteer(sets["countries"], sets["regions"], sets["cities"], sets["towns"],
+                     sets["famous"], sets["ordinary"], sets["codes"], sets["common"], first)
 
 
-def places() -> frozenset[str]:
-    """Names of countries, regions and cities (not towns), in their matching form."""
-    return gazetteer().major
+def places() -> Gazetteer:
+    """Load the gazetteer now (the detection workers call this at start-up)."""
+    return gazetteer()
 
 
 def is_place_name(word: str) -> bool:
-    """A country, region or city: what NER scoping treats as a likely place."""
-    return key(word) in gazetteer().major
+    """A country, region or city (not a town): what NER scoping and the name rules treat
+    as a likely place."""
+    return gazetteer().major(key(word))
+
+
+def is_known_place(name: str) -> bool:
+    """Any place of the gazetteer, towns of 1,000+ people included (for callers that
+    have their own evidence, such as an address)."""
+    return gazetteer().known(key(name))
 
 
 def find_places(text: str) -> tuple[list[Span], list[Span]]:
@@ -139,19 +152,20 @@ class _Finder:
         self._lower_text: bool | None = None
 
     def run(self) -> tuple[list[Span], list[Span]]:
-        words, every, first = self.words, self.g.every, self.g.first
+        g = self.g
+        words, first, towns, cities, regions = self.words, g.first, g.towns, g.cities, g.regions
         i = 0
         while i < len(words):
             word = words[i].group()
             k = key(word)
             most = first.get(k, 0)
-            if not most and k not in every:
+            if not most and k not in towns and k not in cities and k not in regions \
+                    and k not in g.countries:  # inline: the loop's cost is per word
                 i += 1
                 continue
             # A lower-case frequent word (the, in, best): only a name of several words,
             # in a text written in lower case, may start with it.
-            if not word[0].isupper() and zipf(word) >= COMMON and k not in self.g.famous \
-                    and (not most or not self.lower_text()):
+            if not word[0].isupper() and k in g.common and (not most or not self.lower_text()):
                 i += 1
                 continue
             size = self._longest(i, k, most)
@@ -164,15 +178,15 @@ class _Finder:
 
     def _longest(self, i: int, k: str, most: int) -> int:
         """How many words from word i name a place (0: none)."""
-        words, text, every = self.words, self.text, self.g.every
-        size, name, found = 1, k, int(k in every)
+        words, text, known = self.words, self.text, self.g.known
+        size, name, found = 1, k, int(known(k))
         while size < most and i + size < len(words):
             before, word = words[i + size - 1], words[i + size]
             if text[before.end():word.start()] not in (" ", ". "):
                 break
             name += " " + key(word.group())
             size += 1
-            if name in every:
+            if known(name):
                 found = size
         return found
 
@@ -193,41 +207,78 @@ class _Finder:
         first_up = plain[0][0].isupper()
         capitalised = first_up and all(w[0].isupper() or w.casefold() in _PARTICLES
                                        for w in plain[1:])
-        frequency = min(zipf(w) for w in plain)  # of the rarest word
-        if not capitalised and frequency >= COMMON and name not in g.famous:
+        famous = name in g.famous
+        # Every word frequent in English (the one-word names are listed: this runs on
+        # many words, and a first call of zipf costs tens of microseconds).
+        frequent = name in g.common if size == 1 else \
+            not famous and all(zipf(w) >= COMMON for w in plain)
+        if not capitalised and frequent:
             return  # lower-case ordinary words: the bulk of matches, rejected cheaply
         if name in common_terms() or all(w.casefold() in common_terms() for w in plain) \
                 or name in _TITLES:
             return
-        major = name in g.major
-        famous = name in g.famous
-        common = (frequency >= COMMON and not famous) or name in g.ordinary
+        major = g.major(name)
+        common = frequent or name in g.ordinary
         given = size == 1 and is_given_name(value)
-        acronym = value.isupper() and len(value) <= 4
-        cautious = common or given or acronym
+        acronym = value.isupper() and len(value) <= 4 and not self._caps_beside(i, size)
+        short = len(name) <= 3 and zipf(value) >= RARE  # Mon, Var, Tar
+        cautious = common or given or acronym or short
         span = Span(start, end, "LOCATION", SCORE)
         if capitalised:
             region = self._region_after(end)  # also finds the region or code itself
-            if major and not cautious:
+            strong = region or self._postcode(start, end) or self._address_line(start, end)
+            if not strong and not value.isupper() and _PRODUCT_AFTER.match(text, end):
+                return  # Argo CD 2.0, Bazel API, Paris 2024: a product or an event
+            if major and not cautious and (famous or not self._after_given_name(i)):
                 # A famous name is a frequent word: the engine's common-word filter would
                 # drop it unless vouched for.
                 (self.cued if famous else self.likely).append(span)
-            elif region or self._postcode(start, end) or self._address_line(start, end) \
-                    or ((cue := self._cue(start)) is not None
+            elif strong or ((cue := self._cue(start)) is not None
                         and (cue == "strong" or not cautious)):
                 self.cued.append(span)
-            elif not major and not cautious and frequency < RARE:
+            elif not major and not cautious and min(zipf(w) for w in plain) < RARE \
+                    and not self._beside_name(i, size):
                 self.likely.append(Span(start, end, "LOCATION", RARE_SCORE))
             return
         # Lower case: after a cue word, or rare in a text written in lower case.
         if common or len(value) < 4:
             return
         cue = self._cue(start)
+        frequency = min(zipf(w) for w in plain)  # of the rarest word
         if (cue == "strong" and (famous or frequency < 3.3 or (major and self.lower_text()))) \
                 or (cue == "weak" and not given and (famous or frequency < RARE)):
             self.cued.append(span)
         elif frequency < RARE and self.lower_text():
             self.likely.append(Span(start, end, "LOCATION", RARE_SCORE))
+
+    def _beside_name(self, i: int, size: int) -> bool:
+        """A capitalised uncommon word or a given name right beside: a rare town there
+        is more likely a surname (Maria Arroyo, Fujita Kenji)."""
+        words, text = self.words, self.text
+        for j in (i - 1, i + size):
+            if not 0 <= j < len(words):
+                continue
+            a, b = (words[j], words[i]) if j < i else (words[i + size - 1], words[j])
+            word = words[j].group()
+            if text[a.end():b.start()] == " " and word[0].isupper() \
+                    and (zipf(word) < COMMON or is_given_name(word)):
+                return True
+        return False
+
+    def _caps_beside(self, i: int, size: int) -> bool:
+        """A word in capitals beside: a line in capitals (OSLO CITY HALL), not an acronym."""
+        words = self.words
+        return any(0 <= j < len(words) and len(words[j].group()) > 1
+                   and words[j].group().isupper() for j in (i - 1, i + size))
+
+    def _after_given_name(self, i: int) -> bool:
+        """Milena Ivanova, Florence Arroyo: a surname, though a city's name too."""
+        if i == 0:
+            return False
+        before = self.words[i - 1]
+        word = before.group()
+        return self.text[before.end():self.words[i].start()] == " " and word[0].isupper() \
+            and is_given_name(word)
 
     def _cue(self, start: int) -> str | None:
         match = _CUE.search(self.text, max(0, start - 24), start)
@@ -297,30 +348,43 @@ class _Finder:
         if value is None:
             return
         words = value.group().split()
-        known = " ".join(key(w) for w in words) in self.g.every
+        known = self.g.known(" ".join(key(w) for w in words))
         if all(w.casefold() in common_terms() for w in words) or not (
                 known or (words[0][0].isupper() and min(zipf(w) for w in words) < COMMON)):
             return
         self.cued.append(Span(value.start(), value.end(), "LOCATION", SCORE))
 
     def _columns(self) -> None:
-        lines = self.text.split("\n")
-        offset = 0
-        column: tuple[str, int, int] | None = None  # (separator, index, cells)
-        for line in lines:
-            if column is not None:
-                separator, index, count = column
-                cells = line.split(separator)
-                if len(cells) != count:
-                    column = None
-                else:
-                    cell_start = offset + sum(len(c) + 1 for c in cells[:index])
-                    stripped = cells[index].lstrip(" \t\"'")
-                    self._field_value(cell_start + len(cells[index]) - len(stripped),
-                                      cell_start + len(cells[index]))
+        """The rows under each header line with a city column, while they have as many
+        cells as the header."""
+        text = self.text
+        done = 0
+        for header in _HEADER.finditer(text):
+            if header.start() < done:
+                continue
+            line_start = text.rfind("\n", 0, header.start()) + 1
+            offset = _line_end(text, header.start())
+            column = _header(text[line_start:offset])
             if column is None:
-                column = _header(line)
-            offset += len(line) + 1
+                continue
+            separator, index, count = column
+            offset += 1
+            while offset < len(text):
+                end = _line_end(text, offset)
+                cells = text[offset:end].split(separator)
+                if len(cells) != count:
+                    break
+                cell_start = offset + sum(len(c) + 1 for c in cells[:index])
+                stripped = cells[index].lstrip(" \t\"'")
+                self._field_value(cell_start + len(cells[index]) - len(stripped),
+                                  cell_start + len(cells[index]))
+                offset = end + 1
+            done = offset
+
+
+def _line_end(text: str, position: int) -> int:
+    end = text.find("\n", position)
+    return len(text) if end < 0 else end
 
 
 def _header(line: str) -> tuple[str, int, int] | None:
