@@ -4,9 +4,11 @@ Presidio's CreditCardRecognizer (run by the engine) reads mostly 16-digit number
 one reads every brand at its real lengths (Visa 13/16/19, Amex 15 as 4-6-5, Diners 14,
 Maestro 12-19...), written ungrouped or in the groups a card shows, separated by spaces,
 dashes or dots. A number counts when its issuer range (IIN) and length fit a brand and its
-Luhn checksum holds; a Luhn-valid number of 13-19 digits outside the known ranges counts
-only next to a word for a card. Never inside an identifier (`id=`, a UUID, a hex string),
-after `+` (a phone number) or `#` (an order number).
+Luhn checksum holds (17 to 19 digits written in one piece also need a word for a card
+nearby: so long an ungrouped number is more often a snowflake id); a Luhn-valid number of
+13-19 digits outside the known ranges counts only next to a word for a card. Never inside
+an identifier (`id=`, a UUID, a hex string), after `+` (a phone number) or `#` (an order
+number), nor after a word such as "order" or "invoice" when no card word is closer.
 """
 
 from __future__ import annotations
@@ -138,9 +140,10 @@ def _score(text: str, start: int, end: int, digits: str) -> float:
     other = _last(_NOT_CARD, before)
     if other > cue:   # "order 4111...": the closer word says what the number is
         return 0.0
-    if _known_iin(digits):
+    cued = cue >= 0 or _CUE.search(text, end, end + _CUE_WINDOW) is not None
+    if _known_iin(digits) and (cued or len(digits) <= 16 or len(digits) < end - start):
         return KNOWN_SCORE
-    if len(digits) >= 13 and (cue >= 0 or _CUE.search(text, end, end + _CUE_WINDOW)):
+    if len(digits) >= 13 and cued:
         return CUED_SCORE
     return 0.0
 
