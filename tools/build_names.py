@@ -112,6 +112,7 @@ burak ayse fatma hatice esra cyrus reza mehdi narges maryam arash
 _NOT_NAME_WORDS = """
 agda altair argo artemis bazel conda cordova falco flink gradle jaeger luigi modin nim
 ory pari seaborn seldon stata sudo tauri thanos trino tyk vite zipkin
+iban nan boto
 """
 NOT_NAMES = frozenset(_NOT_NAME_WORDS.split())
 

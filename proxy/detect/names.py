@@ -78,11 +78,24 @@ _SPEAKER = re.compile(r"(?<![\w])([A-Z][^\W\d_]+)(?=[ \t]+(?:said|says|told|aske
 _VOCATIVE = re.compile(r",[ \t]+(?:can|could|would|will|do|did|are|have|please|thanks|"
                        r"thank|i|we|you|let's|just|when|what|where|how|is)\b", re.IGNORECASE)
 _GAP = re.compile(r"[ \t]+")
+_WORD_BEFORE = re.compile(r"(?:^|[ \t])([^\W\d_]+)[ \t]+\Z")
+_WORD_AFTER_NAME = re.compile(r"(?:'s)?[ \t]*,?[ \t]*([^\W\d_]+)")
+_BEFORE_PERSON_WORDS = """to with and ask asked tell told from for cc ping pinged call
+called thank thanks hi hey hello by met meet email emailed text texted invite invited dear
+or saw see let tag loop remind reminded"""
+_BEFORE_PERSON = frozenset(_BEFORE_PERSON_WORDS.split())
+_AFTER_PERSON_WORDS = """and or said says will would is was has had asked told thinks
+thought wants wanted can could should mentioned wrote replied who agreed"""
+_AFTER_PERSON = frozenset(_AFTER_PERSON_WORDS.split())
+_GLUE = frozenset("0123456789_@/\\-")
+_CAMEL = re.compile(r"[a-z][A-Z]")
+_NAME_PREFIX = re.compile(r"(?:Mc|Mac|De|Di|Da|Du|La|Le|Van|Von|Fitz)[A-Z][a-z]+\Z")
 _AFTER_NUMBER = re.compile(r"\d[ \t]*\Z")
 _INITIAL = re.compile(r"[ \t]+[A-Z]\.?[ \t]+")
 _INITIAL_WORD = re.compile(r"[A-Z]\.?")
 _SENTENCE = re.compile(r"[^.!?\n]+")
 RARE_LOWER_CASE = 3.0
+NAME_INSIDE_MARGIN = 0.5
 # A list of capitalised items, one or two words each: "Mijo, Ana and Petar".
 _ITEM = r"[A-Z][^\W\d_]+(?:['\u2019\-][^\W\d_]+)*(?:[ \t][A-Z][^\W\d_]+(?:['\u2019\-][^\W\d_]+)*)?"
 _LIST = re.compile(rf"(?<![\w]){_ITEM}(?:(?:,[ \t]*(?:(?:and|&)[ \t]+)?|[ \t]+(?:and|&)[ \t]+)"
@@ -203,8 +216,9 @@ def _given_names(text: str, words: list[re.Match[str]]) -> list[Span]:
     for i, word in enumerate(words):
         value = word.group()
         key = value.casefold()
-        if key not in scores or key in common_terms() or value.isupper():
-            continue  # most words; IBAN, SSN: acronyms, not names
+        if key not in scores or key in common_terms() or value.isupper() or \
+                _code_like(text, word):
+            continue  # most words; IBAN, SSN: acronyms; NaN, boto3: code
         following = words[i + 1] if i + 1 < len(words) else None
         if following is not None and not _adjacent(text, word, following):
             following = None
@@ -215,7 +229,7 @@ def _given_names(text: str, words: list[re.Match[str]]) -> list[Span]:
             while sentence is not None and sentence[1] <= word.start():
                 sentence = next(lower_sentences, None)
             spans += _lower_case_given_name(
-                word, following, sentence is not None and sentence[0] <= word.start())
+                text, word, following, sentence is not None and sentence[0] <= word.start())
             continue
         if not is_given_name(value):
             continue  # names that are also ordinary words: _speakers
@@ -226,17 +240,28 @@ def _given_names(text: str, words: list[re.Match[str]]) -> list[Span]:
             spans.append(Span(word.start(), surname.end(), "PERSON", PAIR_SCORE))
         elif following is not None and _surname_like(following.group()):
             spans.append(Span(word.start(), following.end(), "PERSON", PAIR_SCORE))
-        elif not _sentence_start(text, word.start()) or _name_first(value) or \
-                _person_context(text, word):
+        elif (_name_first(value) if _sentence_start(text, word.start())
+              else _name_inside(value)) or _person_context(text, word):
             spans.append(Span(word.start(), word.end(), "PERSON", GIVEN_SCORE))
     return spans
 
 
+def _name_inside(word: str) -> bool:
+    """Read as a name inside a sentence: chosen by hand, or about as common as a name as
+    it is as an English word (Emin, Petar; not Gregorian, Julian day)."""
+    key = word.casefold()
+    return key in given_names().chosen or \
+        (given_names().score(key) or 0.0) >= zipf(key) - NAME_INSIDE_MARGIN
+
+
 def _name_first(word: str) -> bool:
-    """Read as a name even opening a sentence: rare in English, or more common as a name
-    than as a word (Ana; not Amber, Mercedes)."""
-    frequency = zipf(word)
-    return frequency < RARE_LOWER_CASE or (given_names().score(word) or 0.0) >= frequency
+    """Read as a name even opening a sentence: chosen by hand and rare in English, or at
+    least as common as a name as it is as a word (Ana, Mijo; not Amber, Gregorian)."""
+    key = word.casefold()
+    frequency = zipf(key)
+    if key in given_names().chosen and frequency < 3.5:
+        return True
+    return (given_names().score(key) or 0.0) >= frequency
 
 
 def _surname_like(word: str) -> bool:
@@ -244,7 +269,7 @@ def _surname_like(word: str) -> bool:
     return _capitalised(word) and _name_like(word, False, "")
 
 
-def _lower_case_given_name(word: re.Match[str], following: re.Match[str] | None,
+def _lower_case_given_name(text: str, word: re.Match[str], following: re.Match[str] | None,
                            in_lower_case_sentence: bool) -> list[Span]:
     """ana petrović, takeru ouyang: a given name that is no ordinary word, with a listed
     surname or a rare word after it; alone only in a sentence written in lower case."""
@@ -256,9 +281,19 @@ def _lower_case_given_name(word: re.Match[str], following: re.Match[str] | None,
                 or is_lower_case_name(following.group())
                 or zipf(following.group()) < RARE_LOWER_CASE):
         return [Span(word.start(), following.end(), "PERSON", PAIR_SCORE)]
-    if in_lower_case_sentence:
+    if in_lower_case_sentence and _among_people(text, word):
         return [Span(word.start(), word.end(), "PERSON", GIVEN_SCORE)]
     return []
+
+
+def _among_people(text: str, word: re.Match[str]) -> bool:
+    """Where a person stands in chat: after "to", "with", "ask"... or before "and",
+    "said", "will"... (i talked to ana and petar; baraka asked). Not in code (-ablah,
+    (alo, blo)) nor in ordinary phrases (may be ints)."""
+    before = _WORD_BEFORE.search(text, max(0, word.start() - 30), word.start())
+    after = _WORD_AFTER_NAME.match(text, word.end())
+    return (before is not None and before.group(1).casefold() in _BEFORE_PERSON) or \
+        (after is not None and after.group(1).casefold() in _AFTER_PERSON)
 
 
 def _person_context(text: str, word: re.Match[str]) -> bool:
@@ -285,9 +320,17 @@ def _surname_pairs(text: str, words: list[re.Match[str]]) -> list[Span]:
     scores = surnames().scores
     for i, right in enumerate(words):
         last = right.group()
-        if i == 0 or last.casefold() not in scores or not _capitalised(last):
+        if i == 0 or last.casefold() not in scores or _code_like(text, right):
             continue  # most words
         left = words[i - 1]
+        if _code_like(text, left):
+            continue
+        if last.islower():
+            if _lower_case_pair(text, left, right):
+                spans.append(Span(left.start(), right.end(), "PERSON", PAIR_SCORE))
+            continue
+        if not _capitalised(last):
+            continue
         if i >= 2 and _INITIAL_WORD.fullmatch(left.group()) and \
                 _INITIAL.fullmatch(text, words[i - 2].end(), right.start()):
             left = words[i - 2]  # Raghav K. Menon
@@ -302,6 +345,29 @@ def _surname_pairs(text: str, words: list[re.Match[str]]) -> list[Span]:
                 and not _sentence_start(text, left.start())):
             spans.append(Span(left.start(), right.end(), "PERSON", PAIR_SCORE))
     return spans
+
+
+def _code_like(text: str, word: re.Match[str]) -> bool:
+    """Part of an identifier (boto3, user_name, ana.petrovic@) or camel-cased (NaN,
+    JavaScript; not McDonald, DeSantis)."""
+    before = text[max(0, word.start() - 2):word.start()]
+    after = text[word.end():word.end() + 2]
+    if before[-1:] in _GLUE or after[:1] in _GLUE or \
+            (after[:1] == "." and after[1:].isalnum()) or \
+            (before[-1:] == "." and before[:1].isalnum()):
+        return True  # c.Emin, ana.petrovic
+    value = word.group()
+    return _CAMEL.search(value) is not None and _NAME_PREFIX.match(value) is None
+
+
+def _lower_case_pair(text: str, left: re.Match[str], right: re.Match[str]) -> bool:
+    """henrietta wolstenholme, xyz okafor: a listed surname that is no ordinary word and
+    rare in English, after a given name or a rare word, all in lower case."""
+    first, last = left.group(), right.group()
+    if not first.islower() or len(first) < 3 or not _adjacent(text, left, right) or \
+            _ordinary(first) or not is_listed_surname(last) or zipf(last) >= 3.0:
+        return False
+    return zipf(first) < 2.5 or is_given_name(first)
 
 
 def _name_lists(text: str) -> list[Span]:
