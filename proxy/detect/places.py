@@ -49,7 +49,9 @@ _STRONG_CUE = (r"in|near|outside|around|visit(?:ing|ed)?|city of|town of|"
 _CUE = re.compile(rf"(?i)(?<![^\W\d_])(?:(?P<strong>{_STRONG_CUE})|to|at|from|via)[ \t]+$")
 # Evidence after a name: ", " then a region code, region or country.
 _COMMA = re.compile(r",[ \t]*")
-_CODE = re.compile(r"[A-Z]{2,3}(?![^\W\d_])")
+# A region code ends the line or the phrase, or a postcode follows: not another capitalised
+# word (COPYRIGHT HOLDER, OR ANY OTHER PARTY).
+_CODE = re.compile(r"[A-Z]{2,3}(?![^\W\d_])(?![ \t]+(?=[^\W\d_]*[A-Z])[^\W\d_]+\b)")
 _POSTCODE_BEFORE = re.compile(r"(?:^|\n|,)[ \t]*(?:[A-Z]{1,3}-)?\d{4,5}[ \t]+$")
 _POSTCODE_AFTER = re.compile(r"[ \t]+(?:[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2}|\d{5})\b")
 # A name followed by an acronym (not a region code before a postcode) or a number.
@@ -127,7 +129,8 @@ def places() -> Gazetteer:
 def is_place_name(word: str) -> bool:
     """A country, region or city (not a town): what NER scoping and the name rules treat
     as a likely place."""
-    return gazetteer().major(key(word))
+    g, name = gazetteer(), key(word)
+    return g.major(name) and name not in g.ordinary
 
 
 def is_known_place(name: str) -> bool:
@@ -220,7 +223,9 @@ class _Finder:
         major = g.major(name)
         common = frequent or name in g.ordinary
         given = size == 1 and is_given_name(value)
-        acronym = value.isupper() and len(value) <= 4 and not self._caps_beside(i, size)
+        # In capitals and short: an acronym, unless a city's in a line of capitals (OSLO).
+        acronym = value.isupper() and len(value) <= 4 and not (
+            major and self._caps_beside(i, size))
         short = len(name) <= 3 and zipf(value) >= RARE  # Mon, Var, Tar
         cautious = common or given or acronym or short
         span = Span(start, end, "LOCATION", SCORE)
@@ -234,7 +239,7 @@ class _Finder:
                 # drop it unless vouched for.
                 (self.cued if famous else self.likely).append(span)
             elif strong or ((cue := self._cue(start)) is not None
-                        and (cue == "strong" or not cautious)):
+                            and ((cue == "strong" and not acronym) or not cautious)):
                 self.cued.append(span)
             elif not major and not cautious and min(zipf(w) for w in plain) < RARE \
                     and not self._beside_name(i, size):
@@ -294,7 +299,8 @@ class _Finder:
             return False
         after = comma.end()
         code = _CODE.match(self.text, after)
-        if code is not None and code.group() in self.g.codes:
+        if code is not None and code.group() in self.g.codes and not (
+                self.text[end - 1].isupper() and zipf(code.group()) >= 5.0):  # HOLDER, OR
             self.cued.append(Span(after, code.end(), "LOCATION", SCORE))
             return True
         following = self._words_from(after)
