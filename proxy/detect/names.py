@@ -133,6 +133,8 @@ def _name_like(word: str, first: bool, cue: str) -> bool:
     if cue != "capitalised" and word.casefold() not in given_names().words and \
             given_names().score(word) is not None:
         return True  # listed, and the cue says person: ask rowan
+    if not first and word.islower() and cue != "strong":  # a surname, not "reports"
+        return is_listed_surname(word) or zipf(word) < 3.5
     if not first:
         return zipf(word) < 5.6
     if cue == "strong":
