@@ -96,6 +96,7 @@ _INITIAL_WORD = re.compile(r"[A-Z]\.?")
 _SENTENCE = re.compile(r"[^.!?\n]+")
 RARE_LOWER_CASE = 3.0
 NAME_INSIDE_MARGIN = 0.5
+COMMON_SURNAME = 2.5  # borne by 300 in a million or more: Park, Young, King
 # A list of capitalised items, one or two words each: "Mijo, Ana and Petar".
 _ITEM = r"[A-Z][^\W\d_]+(?:['\u2019\-][^\W\d_]+)*(?:[ \t][A-Z][^\W\d_]+(?:['\u2019\-][^\W\d_]+)*)?"
 _LIST = re.compile(rf"(?<![\w]){_ITEM}(?:(?:,[ \t]*(?:(?:and|&)[ \t]+)?|[ \t]+(?:and|&)[ \t]+)"
@@ -134,7 +135,8 @@ def _name_like(word: str, first: bool, cue: str) -> bool:
             given_names().score(word) is not None:
         return True  # listed, and the cue says person: ask rowan
     if not first and word.islower() and cue != "strong":  # a surname, not "reports"
-        return is_listed_surname(word) or zipf(word) < 3.5
+        return is_listed_surname(word) or zipf(word) < 3.5 or \
+            (surnames().score(word) or 0.0) >= COMMON_SURNAME  # park, young
     if not first:
         return zipf(word) < 5.6
     if cue == "strong":
@@ -343,7 +345,7 @@ def _surname_pairs(text: str, words: list[re.Match[str]]) -> list[Span]:
                 is_place_name(first):
             continue
         if is_surname(last) or (
-                zipf(first) < 2.5 and scores[last.casefold()] >= 2.5
+                zipf(first) < 2.5 and scores[last.casefold()] >= COMMON_SURNAME
                 and not _sentence_start(text, left.start())):
             spans.append(Span(left.start(), right.end(), "PERSON", PAIR_SCORE))
     return spans
