@@ -71,7 +71,7 @@ _CUE = re.compile(
 # Words after which a number names something else, when no phone word is closer.
 _ID_WORD = re.compile(
     r"(?i)(?<!\w)(?:order|invoice|inv|ticket|case|ref|reference|tracking|shipment|parcel|"
-    r"account|acct|customer|member|sku|serial|transaction|txn|iban|id|build|request|"
+    r"account|acct|customer|member|sku|serial|transaction|txn|id|build|request|"
     r"session|trace|policy|claim|isbn|receipt|booking|confirmation|reservation|pnr|po|"
     r"bestellung|rechnung|auftrag|kundennummer|commande|facture|pedido|factura|ordine|"
     r"fattura|bestelling|factuur|zam[oó]wienie|faktura|ordre|version)s?(?!\w)")
@@ -83,6 +83,7 @@ _CUE_AFTER = re.compile(r"(?i)[ \t]*[(\[]?(?:mobile|mob|cell|home|work|office|fa
 # A grouped phone shape: two to seven groups of digits, one may be in parentheses.
 _SHAPE = re.compile(r"(?:\(\d{1,5}\)|\d{1,8})(?:(?: ?[-./] ?| )(?:\(\d{1,5}\)|\d{1,8})){1,6}")
 _DOTTED_PHONE = re.compile(r"\d{2,4}(?:\.\d{2,4}){2,5}")
+_ONE_BY_ONE = re.compile(r"\d(?:([-.])\d)(?:\1\d)+")
 _SSN_SHAPE = re.compile(r"\d{3}([- ])\d{2}\1\d{4}")
 _THOUSANDS = re.compile(r"\d{1,3}([ .])\d{3}(?:\1\d{3})*")
 _MOBILE = (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
@@ -110,6 +111,10 @@ def _phones_in(text: str, masked: str, run_start: int, run_end: int, hints: _Hin
     if run.startswith("(") and ")" not in run:
         run, run_start = run[1:], run_start + 1
     digits = re.sub(r"\D", "", run)
+    if len(digits) >= 10 and _ONE_BY_ONE.fullmatch(run):
+        # Digits written one by one (8-6-3-0-9-...): an obfuscated number, whatever it is
+        # (the digits of an IBAN whose letters hid it from the IBAN recognizer).
+        return [Span(run_start, run_end, "PHONE_NUMBER", GROUPED)]
     if _is_identifier(text, run_start) or _in_token(text, run_start, run_end) or \
             (12 <= len(digits) <= 19 and _is_card(run)):
         return []
