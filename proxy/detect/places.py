@@ -53,6 +53,8 @@ _COMMA = re.compile(r",[ \t]*")
 # A region code ends the line or the phrase, or a postcode follows: not another capitalised
 # word (COPYRIGHT HOLDER, OR ANY OTHER PARTY).
 _CODE = re.compile(r"[A-Z]{2,3}(?![^\W\d_])(?![ \t]+(?=[^\W\d_]*[A-Z])[^\W\d_]+\b)")
+_CODE_POSTCODE = re.compile(r",[ \t]*(?P<code>[A-Z]{2})[ \t]+(?:\d{5}(?:-\d{4})?|"
+                            r"[A-Z]\d[A-Z][ \t]?\d[A-Z]\d)\b")
 _POSTCODE_BEFORE = re.compile(r"(?:^|\n|,)[ \t]*(?:[A-Z]{1,3}-)?\d{4,5}[ \t]+$")
 _POSTCODE_AFTER = re.compile(r"[ \t]+(?:[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2}|\d{5})\b")
 # A name followed by an acronym (not a region code before a postcode) or a number.
@@ -177,11 +179,15 @@ class _Finder:
             # in a text written in lower case, may start with it.
             if most is None or (not word[0].isupper() and k in common
                                 and (most == 1 or not self.lower_text())):
+                if most is None and word[0].isupper():
+                    self._unknown_town(i)
                 i += 1
                 continue
             size = self._longest(i, k, most)
             if size:
                 self._judge(i, size)
+            elif word[0].isupper():
+                self._unknown_town(i)
             i += size or 1
         return self.likely, self.cued
 
@@ -345,6 +351,24 @@ class _Finder:
             return False
         above = text[text.rfind("\n", 0, line_start - 1) + 1:line_start - 1]
         return _STREET_LINE.search(above) is not None
+
+    def _unknown_town(self, i: int) -> None:
+        """A place the gazetteer does not know, before a region code and a postcode
+        (Smallville, KS 66002; Tinytown, QC H7N 5H9): up to three capitalised words."""
+        text, words = self.text, self.words
+        if not text.startswith(",", words[i].end()):
+            return
+        tail = _CODE_POSTCODE.match(text, words[i].end())
+        if tail is None or tail.group("code") not in self.g.codes:
+            return
+        first = i
+        while first > i - 2 and first > 0 and words[first - 1].group()[0].isupper() \
+                and text[words[first - 1].end():words[first].start()] == " ":
+            first -= 1
+        if all(zipf(w.group()) >= COMMON for w in words[first:i + 1]):
+            return  # Hello, NY 10001
+        self.cued.append(Span(words[first].start(), words[i].end(), "LOCATION", SCORE))
+        self.cued.append(Span(tail.start("code"), tail.end("code"), "LOCATION", SCORE))
 
     def _field(self, i: int, k: str) -> None:
         """`city: X` and `city=X` in plain text, and the city column of CSV: the value is
