@@ -11,15 +11,16 @@ Sources, none of them needed at run time:
   translations, from the `pycountry` package (data of Debian's iso-codes, LGPL-2.1+).
 
 Every name is written in its matching form (`places.key`: case, accents and ø/ł/ß
-folded), so the gazetteer loads as a few sets without work per line. Sections, each
-name in one of the first three or towns: countries, regions (subdivision names), cities
-(15,000+ people), famous (names in those
-three that are frequent words only because they are places: Italy, Texas, London),
-ordinary (names in those three that are ordinary words though not frequent ones: Bath,
-Liberty), towns (1,000 to 15,000 people), codes (subdivision and country codes, as written), first
-(the first word of each name of several words, and the most words such a name has),
-common (one-word names and first words that are frequent words, not famous: rejected
-in lower case at once).
+folded), so the gazetteer loads as a few sets without work per line. Sections (## title):
+- countries, regions (subdivision names), cities (15,000+ people), towns (1,000 to
+  15,000): each name in one of them;
+- famous: names of the first three that are frequent words only because they are places
+  (Italy, Texas, London); ordinary: names there that are ordinary words though not
+  frequent ones (Bath, Liberty); tech: names that are software too (Argo, Presto);
+- codes: subdivision and country codes, as written;
+- first: the first word of each name of several words, and the most words such a name
+  has; common: one-word names and first words that are frequent words, not famous
+  (rejected at once in lower case).
 `--famous` prints the frequent names in the first three sections, to review FAMOUS.
 """
 
@@ -102,6 +103,25 @@ pol vin bender snare soma eras bile tori moors ruse tra ogre zeta cabal vas mus 
 ost lau civ uva
 """
 ORDINARY = frozenset(_ORDINARY_WORDS.split())
+
+
+# Software, service and model names that are also places (Argo, Presto, Blender, Unity):
+# they count only with evidence other than a cue word. Words a place is rarely called
+# otherwise (Python, Java) are left to the common-word and tech-context rules.
+_TECH_WORDS = """
+blender argo bazel conda presto trino mongo neo falcon unity druid hive spark flux helm
+vault nomad consul envoy istio jenkins ansible puppet chef sentry looker tableau snowflake
+airflow prefect dagster grafana kibana splunk datadog heroku vercel netlify nginx apache
+gradle maven cargo poetry pandas numpy hadoop cassandra couchbase elastic solr lucene
+prometheus loki tempo jaeger zipkin mercurial perforce bitbucket gerrit copilot cursor
+claude gemini llama mistral bloom whisper django rails laravel angular vue svelte ember
+flutter dart kotlin scala elixir julia ruby perl swift rust python docker kubernetes
+terraform pulumi tekton linkerd cilium calico jira slack figma notion confluence postgres
+redis kafka zendesk salesforce hubspot asana trello outlook gmail zoom teams excel chrome
+safari firefox github gitlab oracle azure alexa siri cortana ubuntu debian fedora centos
+arch alpine mint gentoo redhat suse android windows linux macos
+"""
+TECH = frozenset(_TECH_WORDS.split())
 
 
 def _scripts(name: str) -> set[str]:
@@ -243,9 +263,10 @@ def main() -> None:
                 print(f"{min(zipf(w) for w in name.split()):.2f} {name}")
         return
     sections["famous"] = famous(major)
-    sections["ordinary"] = set(ORDINARY) & major
     sections["towns"] = {n for n in small if n not in terms and n not in major}
     sections["codes"] = country_codes | region_codes
+    sections["ordinary"] = set(ORDINARY) & major
+    sections["tech"] = TECH & (major | sections["towns"]) - sections["famous"]
     # Each name in one of the four name sections, so loading needs no set unions.
     sections["regions"] -= sections["countries"]
     sections["cities"] -= sections["countries"] | sections["regions"]

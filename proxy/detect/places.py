@@ -99,6 +99,7 @@ class Gazetteer:
     towns: frozenset[str]
     famous: frozenset[str]    # frequent words that are frequent as places (Italy, Texas)
     ordinary: frozenset[str]  # ordinary words though not frequent ones (Bath, Liberty)
+    tech: frozenset[str]      # software names too (Argo, Presto): evidence beyond a cue
     codes: frozenset[str]     # region and country codes, upper case
     common: frozenset[str]    # frequent words that are names or start one (time, the)
     first: dict[str, int]     # first word of a name of several words -> most words
@@ -127,8 +128,8 @@ def gazetteer() -> Gazetteer:
                                            sets["cities"], sets["towns"]), 1)
     lookup.update(first)
     return Gazetteer(sets["countries"], sets["regions"], sets["cities"], sets["towns"],
-                     sets["famous"], sets["ordinary"], sets["codes"], sets["common"], first,
-                     lookup)
+                     sets["famous"], sets["ordinary"], sets["tech"], sets["codes"],
+                     sets["common"], first, lookup)
 
 
 def places() -> Gazetteer:
@@ -239,7 +240,8 @@ class _Finder:
         acronym = value.isupper() and len(value) <= 4 and not (
             major and self._caps_beside(i, size))
         short = len(name) <= 3 and zipf(value) >= RARE  # Mon, Var, Tar
-        cautious = common or given or acronym or short
+        tech = name in g.tech
+        cautious = common or given or acronym or short or tech
         span = Span(start, end, "LOCATION", SCORE)
         if capitalised:
             region = self._region_after(end)  # also finds the region or code itself
@@ -251,14 +253,15 @@ class _Finder:
                 # drop it unless vouched for.
                 (self.cued if famous else self.likely).append(span)
             elif strong or ((cue := self._cue(start)) is not None
-                            and ((cue == "strong" and not acronym) or not cautious)):
+                            and ((cue == "strong" and not acronym and not tech)
+                                 or not cautious)):
                 self.cued.append(span)
             elif not major and not cautious and min(zipf(w) for w in plain) < RARE \
                     and not self._beside_name(i, size):
                 self.likely.append(Span(start, end, "LOCATION", RARE_SCORE))
             return
         # Lower case: after a cue word, or rare in a text written in lower case.
-        if common or len(value) < 4:
+        if common or tech or len(value) < 4:
             return
         cue = self._cue(start)
         frequency = min(zipf(w) for w in plain)  # of the rarest word
