@@ -90,6 +90,7 @@ class _Lists:
     direction: frozenset[str]
     english: frozenset[str]       # `after` and `before` types that are English words
     suffixes: tuple[str, ...]     # every suffix without its dot, longest first
+    capital: frozenset[str]       # lead a street name only when capitalised (`Am Markt`)
 
 
 @cache
@@ -113,7 +114,8 @@ def _lists() -> _Lists:
                   frozenset(kinds["direction"]),
                   frozenset(marked.get("after", set()) | marked.get("before", set())
                             | marked.get("unit", set())),
-                  tuple(sorted({w.rstrip(".") for w in suffix}, key=len, reverse=True)))
+                  tuple(sorted({w.rstrip(".") for w in suffix}, key=len, reverse=True)),
+                  frozenset(kinds["capital"]))
 
 
 _BOX_WORDS = ("po", "p.o.", "p. o.", "pob", "post office box", "postfach", "postboks",
@@ -160,7 +162,8 @@ _BEFORE_WORD = "\\s(\\[{,;:\"'/*>|#\\-"
 def _gate() -> re.Pattern[str]:
     """Street types, unit, box and cue words after a separator, in lower-cased text."""
     lists = _lists()
-    words = (lists.after | lists.before | lists.suffix | lists.unit | set(_BOX_WORDS)
+    words = (lists.after | lists.before | lists.capital | lists.suffix | lists.unit
+             | set(_BOX_WORDS)
              | set(_CUE_WORDS) | {"gate"})
     return re.compile(rf"[{_BEFORE_WORD}](?:{_trie(words)})(?![^\W\d_])")
 
@@ -207,7 +210,7 @@ _FLOOR = re.compile(
     r"|centro|ctro|esq|dto|dt)\.?)?|\d{1,2}\.?[ ]?(?:tv|th|mf|sal|og|eg|stock|etage|étage"
     r"|piso|andar|hoog|verdieping)\.?|\d{1,3}(?:st|nd|rd|th)[ ]floor|(?:floor|fl\.|piso|planta"
     r"|étage|etage|stock|andar|bus|bte|boîte|interno|int\.|scala|lgh\.?|door|porta|puerta"
-    r"|escalera|esc\.)[ ]?\d{1,4}[a-z]?)(?![\w])")
+    r"|escalera|esc\.|m\.|lok\.?|lokal|mieszk\.)[ ]?\d{1,4}[a-z]?)(?![\w])")
 
 
 def _is_house(token: str) -> bool:
@@ -235,6 +238,7 @@ class _Tok(NamedTuple):  # a tuple: lines are tokenised often, and tuples come c
     kind: str   # "n" number, "w" word, "p" any other character (a line break too)
 
 
+_FLOOR_SUFFIX = re.compile(r"[IVX]{1,4}|bis|ter|hoog|h|huis|boven|links|rechts")
 _UNIT_NUMBER = re.compile(r"\d{1,5}[A-Za-z]?(?:[/\-]\d{1,4}[A-Za-z]?)?|[A-Z]\d{0,4}")
 
 
@@ -258,7 +262,8 @@ class _Line:
             low, bare = tok.low, tok.low.rstrip(".")  # `Road.` ends a sentence
             if low in lists.after or bare in lists.after:
                 self._after(i)
-            if low in lists.before or bare in lists.before:
+            if low in lists.before or bare in lists.before or (
+                    low in lists.capital and _shape(tok.text) == "title"):
                 self._before(i)
             if low in lists.unit or bare in lists.unit:
                 self._unit(i)
@@ -273,12 +278,14 @@ class _Line:
         return ((tok.kind == "w" and tok.low not in _STOP)
                 or (tok.kind == "n" and _ORDINAL.fullmatch(tok.text) is not None))
 
-    def _names_after(self, i: int, limit: int) -> int:
-        """Index past the name words from i (particles inside), at most `limit` tokens."""
+    def _names_after(self, i: int, limit: int, capital: bool) -> int:
+        """Index past the name words from i (particles inside), at most `limit` tokens;
+        after a capitalised type only capitalised words (`2 Avenue campaigns` is none)."""
         j = i
         while j < len(self.toks) and j - i < limit:
             tok = self.toks[j]
-            if self._name_word(tok) or (tok.kind == "w" and tok.low in _PARTICLES):
+            if (tok.kind == "w" and tok.low in _PARTICLES) or (self._name_word(tok) and (
+                    not capital or tok.kind == "n" or _shape(tok.text) != "lower")):
                 j += 1
             else:
                 break
@@ -310,6 +317,10 @@ class _Line:
         if after[:1] in (":", "%") or (after[:1] in (".", ",") and after[1:2].isdigit()):
             return None
         j += 1
+        floor = self._tok(j + 1)  # `123-II`, `3-hoog`, `12-bis`: glued to the number
+        if floor is not None and self.text[tok.end:floor.start] == "-" \
+                and _FLOOR_SUFFIX.fullmatch(floor.text):
+            j += 2
         letter = self._tok(j)
         if letter is not None and letter.kind == "w" and len(letter.text) == 1 \
                 and letter.text.isupper() and self.text[letter.start - 1] == " ":
@@ -366,7 +377,7 @@ class _Line:
 
     def _before(self, i: int) -> None:
         """`12 rue de la Paix`, `Via Roma 12`, `Avenida Paulista, 1578`."""
-        k = self._names_after(i + 1, 6)
+        k = self._names_after(i + 1, 6, _shape(self.toks[i].text) != "lower")
         names = self.toks[i + 1:k]
         words = [t for t in names if t.low not in _PARTICLES]
         if not words or not self._english_ok(self.toks[i], names):
@@ -665,10 +676,14 @@ def _town_before(text: str, pos: int) -> tuple[int, bool, bool] | None:
         if (group == 0 and not sep) or (group > 0 and not sep.strip()):
             break
         words = match.group("words")[::-1].split(" ")
-        while words and (_shape(words[0]) == "lower" or words[0].casefold() in _NOT_TOWN
-                         or not words[0][0].isalpha()):
-            words = words[1:]
-        if not words:
+        # The capitalised words at the group's end (and a district number after them).
+        keep = len(words) - (len(words) > 1 and words[-1].isdigit())
+        while keep > 0 and words[keep - 1][0].isalpha() and (
+                _shape(word := words[keep - 1]) == "upper"  # a state: `Ottawa ON`
+                or (_shape(word) == "title" and word.casefold() not in _NOT_TOWN)):
+            keep -= 1
+        words = words[keep:]
+        if not words or not words[0][0].isalpha():
             break
         group_text = " ".join(words)
         comma = comma or group > 0
@@ -768,7 +783,7 @@ def _reach(word: str, start: int, end: int, low: str, backwards: str
         back = _BACK_NAMES_NUMBER.match(backwards, size - start)
         if back is not None:
             first, last = size - back.end() - 30, end + 8
-    if word in lists.before:
+    if word in lists.before or word in lists.capital:
         back = _BACK_NUMBER.match(backwards, size - start)
         ahead = _NAMES_NUMBER.match(low, end)
         if back is not None:
