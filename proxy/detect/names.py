@@ -221,8 +221,9 @@ def _given_names(text: str, words: list[re.Match[str]]) -> list[Span]:
         value = word.group()
         key = value.casefold()
         if key not in scores or key in common_terms() or value.isupper() or \
+                (key in given_names().words and key not in given_names().chosen) or \
                 _code_like(text, word):
-            continue  # most words; IBAN, SSN: acronyms; NaN, boto3: code
+            continue  # most words; Will, Rose (see _speakers); IBAN: acronyms; boto3: code
         following = words[i + 1] if i + 1 < len(words) else None
         if following is not None and not _adjacent(text, word, following):
             following = None
@@ -321,16 +322,16 @@ def _surname_pairs(text: str, words: list[re.Match[str]]) -> list[Span]:
     Wenjie Nguyen (the given name unlisted), Raghav K. Menon. A common surname that is
     also an ordinary word (Park, Young) only after a rare word inside a sentence."""
     spans = []
-    scores = surnames().scores
+    scores, ordinary_words = surnames().scores, surnames().words
     for i, right in enumerate(words):
         last = right.group()
-        if i == 0 or last.casefold() not in scores or _code_like(text, right):
+        key = last.casefold()
+        if i == 0 or key not in scores:
             continue  # most words
         left = words[i - 1]
-        if _code_like(text, left):
-            continue
         if last.islower():
-            if _lower_case_pair(text, left, right):
+            if key not in ordinary_words and _lower_case_pair(text, left, right) and \
+                    not _code_like(text, left) and not _code_like(text, right):
                 spans.append(Span(left.start(), right.end(), "PERSON", PAIR_SCORE))
             continue
         if not _capitalised(last):
@@ -342,10 +343,10 @@ def _surname_pairs(text: str, words: list[re.Match[str]]) -> list[Span]:
             continue
         first = left.group()
         if not _capitalised(first) or _ordinary(first) or zipf(first) >= 4.0 or \
-                is_place_name(first):
+                is_place_name(first) or _code_like(text, left) or _code_like(text, right):
             continue
         if is_surname(last) or (
-                zipf(first) < 2.5 and scores[last.casefold()] >= COMMON_SURNAME
+                zipf(first) < 2.5 and scores[key] >= COMMON_SURNAME
                 and not _sentence_start(text, left.start())):
             spans.append(Span(left.start(), right.end(), "PERSON", PAIR_SCORE))
     return spans
@@ -503,7 +504,8 @@ def _csv_columns(text: str) -> list[Span]:
 
 def strong_names(text: str) -> list[Span]:
     """Names the context vouches for: after a strong cue, in a name field or column."""
-    return [*_cue_names(text, _STRONG_CUE, "strong"), *_cue_names(text, _ASKED, "strong"),
+    asked = _cue_names(text, _ASKED, "strong") if "?" in text else []
+    return [*_cue_names(text, _STRONG_CUE, "strong"), *asked,
             *_field_values(text), *_csv_columns(text), *_name_lines(text),
             *_speakers(text)]
 

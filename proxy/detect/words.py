@@ -92,7 +92,10 @@ def surnames() -> Lexicon:
 
 def is_given_name(word: str) -> bool:
     """A listed given name that reads as a name on its own (Inna, Petar, Mark), not an
-    ordinary word that is also a name somewhere (Will, Rose) nor a brand (Nike)."""
+    ordinary word that is also a name somewhere (Will, Rose) nor a brand (Nike). In
+    capitals only a name written by hand (JOHN, not the acronyms NINO, EEA)."""
+    if len(word) > 1 and word.isupper() and word.casefold() not in given_names().chosen:
+        return False
     return given_names().distinct(word)
 
 
