@@ -321,14 +321,15 @@ class _Line:
         if floor is not None and self.text[tok.end:floor.start] == "-" \
                 and _FLOOR_SUFFIX.fullmatch(floor.text):
             j += 2
-        letter = self._tok(j)
+        letter, flat = self._tok(j), self._tok(j + 1)
         if letter is not None and letter.kind == "w" and len(letter.text) == 1 \
-                and letter.text.isupper() and self.text[letter.start - 1] == " ":
-            j += 1
-            flat = self._tok(j)
-            if flat is not None and flat.kind == "n" and flat.text.isdigit() \
-                    and len(flat.text) <= 3:
-                j += 1
+                and self.text[letter.start - 1] == " ":
+            has_flat = flat is not None and flat.kind == "n" and flat.text.isdigit() \
+                and len(flat.text) <= 3 and self.text[flat.start - 1] == " "
+            if has_flat:
+                j += 2  # `5 A 12`, `5 a 12`
+            elif letter.text.isupper():
+                j += 1  # `7 B`
         word = self._tok(j)
         if word is not None and word.kind == "w" and word.low in _MEASURES:
             return None
@@ -372,8 +373,8 @@ class _Line:
         if number is not None and number.kind == "n" and _is_house(number.text) \
                 and self._number_starts(j - 1):
             self.streets.append((number.start, end))
-        elif all(_shape(t.text) != "lower" for t in names):
-            self.bare.append((names[0].start, end))
+        elif capital == all(_shape(t.text) != "lower" for t in names):
+            self.bare.append((names[0].start, end))  # for `Plot 12, MG Road`
 
     def _before(self, i: int) -> None:
         """`12 rue de la Paix`, `Via Roma 12`, `Avenida Paulista, 1578`."""
@@ -465,12 +466,16 @@ def _words_at(text: str, pos: int, limit: int) -> list[re.Match[str]]:
 
 
 _LOWER_STATE = re.compile(r"[ ]+([a-z]{2})(?=[ ,]+\d{5}(?![\w\-]))")
+_LOWER_STATE_AT = re.compile(r"([a-z]{2})(?=[ ]+\d{5}(?![\w\-]))")
 _TOWN_TAIL = re.compile(r"[ ]+(?:\d{1,2}|[A-ZÆØÅ]|[A-Z]{2}|CEDEX(?:[ ]\d{1,2})?)(?![\w\-])")
 
 
 def _town_after(text: str, pos: int) -> int | None:
     """End of a town at pos: up to three capitalised words, or a known place in any case,
     with a district number or letter after it (`Dublin 2`, `København Ø`, `Roma RM`)."""
+    state = _LOWER_STATE_AT.match(text, pos)  # `new york, ny 10118`
+    if state is not None and state.group(1).upper() in _US_STATES:
+        return state.end(1)
     words = _words_at(text, pos, 3)
     end = None
     for size in range(len(words), 0, -1):
@@ -556,7 +561,8 @@ class _Blocks:
         self.street_at = dict(streets)
         self.bare_at = dict(bare)
         self.unit_at = dict(units)
-        self.ends = {e: s for s, e in [*streets, *units]}
+        self.street_ends = {e: s for s, e in streets}
+        self.unit_ends = {e: s for s, e in units}
         self.weak, self.weak_before = _weak_units()
 
     def _part(self, pos: int, after_unit: bool) -> tuple[int, str] | None:
@@ -598,12 +604,13 @@ class _Blocks:
             return town, "town"
         return None
 
-    def extend(self, start: int, end: int) -> tuple[int, int, bool]:
-        """The block around the street line or flat start:end, and whether it grew."""
+    def extend(self, start: int, end: int, unit: bool) -> tuple[int, int, bool]:
+        """The block around the street line or flat (`unit`) start:end, and whether it
+        grew."""
         text = self.text
         grown = False
         for _ in range(3):
-            left = self._left(start)
+            left = self._left(start, street=unit)
             if left is None:
                 break
             start, grown = left, True
@@ -613,8 +620,9 @@ class _Blocks:
             if kind in ("code", "town"):
                 # After the postcode or town only a place on the same line: a country.
                 sep = _SEP.match(text, end)
-                town = _town_after(text, sep.end()) if sep is not None else None
-                if town is not None and is_known_place(text[sep.end():town]):  # type: ignore[union-attr]
+                pos = end if sep is None else sep.end()
+                town = _town_after(text, pos)
+                if town is not None and is_known_place(text[pos:town]):
                     found = town, "town"
             else:
                 for sep, newline in ((_SEP.match(text, end), False),
@@ -623,21 +631,24 @@ class _Blocks:
                         found = self._next(sep.end(), kind, newline)
                         if found is not None:
                             break
-            if found is None or found[0] <= end:
-                break
+            if found is None or found[0] <= end or kind == found[1] == "street":
+                break  # a second street line is a second address
             end, kind = found
             grown = True
         return start, end, grown
 
-    def _left(self, start: int) -> int | None:
-        """The start of a flat, street or postcode right before `start`."""
+    def _left(self, start: int, street: bool) -> int | None:
+        """The start of a flat, a postcode or (if `street`) a street right before
+        `start`: a street line before another is another address."""
         text = self.text
         sep = _SEP_BACK.search(text, max(0, start - 12), start)
         if sep is None:
             return None
         at = sep.start()
-        if at in self.ends:
-            return self.ends[at]
+        if at in self.unit_ends:
+            return self.unit_ends[at]
+        if street and at in self.street_ends:
+            return self.street_ends[at]
         unit = self.weak_before.search(text, max(0, at - 40), at)
         if unit is not None:
             return unit.start()
@@ -860,11 +871,11 @@ def street_addresses(text: str) -> list[Span]:
     # A unit or number right before a bare street name (`Plot 12, MG Road`) makes a line.
     blocks = _Blocks(text, streets, bare, units)
     streets += [(left, end) for start, end in bare
-                if (left := blocks._left(start)) is not None]
+                if (left := blocks._left(start, street=False)) is not None]
     blocks = _Blocks(text, streets, bare, units)
-    for (start, end), alone in [*((s, STREET_SCORE) for s in streets),
-                                *((u, PART_SCORE) for u in units)]:
-        s, e, grown = blocks.extend(start, end)
+    for (start, end), unit in [*((s, False) for s in streets), *((u, True) for u in units)]:
+        s, e, grown = blocks.extend(start, end, unit)
+        alone = PART_SCORE if unit else STREET_SCORE
         spans.append(Span(s, e, ENTITY, BLOCK_SCORE if grown else alone))
     spans += _postcodes(text, zips)
     return _union(spans, text)
