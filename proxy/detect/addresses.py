@@ -74,6 +74,10 @@ people users items pages lines rows steps points euros dollars"""
 _MEASURES = frozenset(_MEASURES_WORDS.split())
 _NUMBER_MARK_WORDS = """no no. nº n° n. nr nr. num num. núm núm. #"""
 _NUMBER_MARK = frozenset(_NUMBER_MARK_WORDS.split())
+# Words that may stand right before a flat or suite on its own (`at Suite 300`).
+_UNIT_LEAD_WORDS = """at in to from on the my our your his her their is address adresse
+c/o"""
+_UNIT_LEAD = frozenset(_UNIT_LEAD_WORDS.split())
 _US_STATES_WORDS = """AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO
 MT NE NV NH NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR GU VI"""
 _US_STATES = frozenset(_US_STATES_WORDS.split())
@@ -440,8 +444,14 @@ class _Line:
         if number is None or number.kind not in ("n", "w") \
                 or not _UNIT_NUMBER.fullmatch(number.text):
             return
-        word = self._tok(j + 1)
-        if word is not None and word.kind == "w" and word.low in _MEASURES:
+        # `Test Suite 3`, `Flat 4 engine`, `Unit 7 covers`: the word before or after
+        # makes it something else.
+        before, after = self._tok(i - 1), self._tok(j + 1)
+        if before is not None and before.kind == "w" and before.low not in _UNIT_LEAD:
+            return
+        if after is not None and after.kind == "w" and (
+                after.low in _MEASURES
+                or (_shape(after.text) == "lower" and after.low not in _STOP)):
             return
         self.units.append((tok.start, number.end))
 
