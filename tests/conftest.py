@@ -18,6 +18,7 @@ from blockbuster import blockbuster_ctx
 from proxy.app import create_app
 from proxy.config import Settings, load_settings
 from proxy.detect.pool import Analyzer, WorkerPoolAnalyzer
+from proxy.detect.words import warm_up
 from proxy.server import start_site
 from tests.fake_provider import FakeProvider, start_fake_provider
 
@@ -33,6 +34,7 @@ def no_blocking_calls_in_the_gateway() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def analyzer() -> Iterator[WorkerPoolAnalyzer]:
+    warm_up()  # propagation reads the word lists in this process, as app.py does at start
     pool = WorkerPoolAnalyzer(MODEL, workers=2, chunk_chars=4000)
     asyncio.run(pool.start())
     yield pool

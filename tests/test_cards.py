@@ -11,10 +11,7 @@ import yaml
 
 from proxy.detect.cards import card_numbers
 from proxy.detect.pool import WorkerPoolAnalyzer
-from proxy.detect.words import warm_up
 from tests.test_detection import DEFAULT, sent
-
-warm_up()   # the gateway loads word lists at start; here, outside the event loop
 
 CASES: dict[str, Any] = yaml.safe_load(
     (Path(__file__).parent / "fixtures" / "detection" / "cards.yaml").read_text("utf-8"))

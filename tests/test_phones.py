@@ -12,10 +12,7 @@ import yaml
 from proxy.detect.builtin import phone_numbers
 from proxy.detect.phones import REGIONS
 from proxy.detect.pool import WorkerPoolAnalyzer
-from proxy.detect.words import warm_up
 from tests.test_detection import DEFAULT, sent
-
-warm_up()   # the gateway loads word lists at start; here, outside the event loop
 
 CASES: dict[str, Any] = yaml.safe_load(
     (Path(__file__).parent / "fixtures" / "detection" / "phones.yaml").read_text("utf-8"))
