@@ -517,9 +517,11 @@ def _postcode_at(text: str, pos: int) -> int | None:
     if match is None:
         return None
     spaced = _SPACES.match(text, match.end())
-    town = _town_after(text, spaced.end()) if spaced else None
-    if town is not None:
-        return town
+    if spaced is not None:
+        town = _town_after(text, spaced.end())
+        if town is not None and (not _YEAR.fullmatch(match.group())
+                                 or is_known_place(text[spaced.end():town])):
+            return town  # but `2024 Report` is no postcode and town
     if _PLAIN_DIGITS.fullmatch(match.group()):
         return None
     return match.end()
@@ -664,7 +666,7 @@ class _Blocks:
             return unit.start()
         if sep.group() == " " and text[start:start + 1].isalpha():
             code = _CODE_BEFORE.search(text, max(0, at - 6), at)  # `4936 Søndervænget 52`
-            if code is not None:
+            if code is not None and not _YEAR.fullmatch(code.group()):
                 return code.start()
         return None
 
