@@ -19,7 +19,7 @@ from functools import cache
 
 from .audit import AuditRecord
 from .audit.values import parts as value_parts
-from .detect.fields import name_field
+from .detect.fields import key_field
 from .detect.pool import Analyzer
 from .detect.spans import Span
 from .detect.spec import DetectionSpec
@@ -131,9 +131,9 @@ def _keep(spans: list[Span], context: int, own: list[tuple[int, int]]) -> list[S
 def _rewrite(document: Json, extraction: Extraction, read: _Texts, found: list[list[Span]],
              policy: Policy, tokens: TokenMap, fingerprint: Callable[[str], str]) -> Inspected:
     slots, texts = extraction.slots, read.texts
-    if "PERSON" in policy.detected_entities():
-        found = [spans + name_field(slot, text) for slot, text, spans
-                 in zip(slots, texts, found, strict=True)]
+    wanted = policy.detected_entities()
+    found = [spans + key_field(slot, text, wanted) for slot, text, spans
+             in zip(slots, texts, found, strict=True)]
     per_text = []
     fingerprints: set[str] = set()
     fingerprint = cache(fingerprint)  # a conversation repeats its values turn after turn

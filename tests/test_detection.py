@@ -147,6 +147,26 @@ async def test_name_fields_in_tool_results_and_pastes(analyzer: WorkerPoolAnalyz
     assert not any(n in out[2] for n in ("Pettigrew", "Crispin", "Ainsworth", "Jocelyn"))
 
 
+async def test_place_and_address_fields_in_tool_arguments(
+        analyzer: WorkerPoolAnalyzer) -> None:
+    arguments = json.dumps({"city": "Hope", "street": "Kirkegade 5", "state": "open",
+                            "country": "Norway", "region": "eu-west"})
+    body = {"model": "m", "messages": [
+        {"role": "user", "content": "Book it."},
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "call_1", "type": "function",
+             "function": {"name": "book", "arguments": arguments}}]}]}
+    result = await Inspector(analyzer).inspect(
+        OpenAIFormat(), CHAT, DEFAULT, "application/json",  # type: ignore[arg-type]
+        json.dumps(body).encode(), TokenMap(b"t" * 32), AuditRecord(ts="", request_id="test"))
+    sent_arguments = json.loads(json.loads(result.body)["messages"][1]["tool_calls"][0]
+                                ["function"]["arguments"])
+    assert sent_arguments["city"].startswith("<LOCATION_")
+    assert sent_arguments["street"].startswith("<STREET_ADDRESS_")
+    assert sent_arguments["country"].startswith("<LOCATION_")
+    assert (sent_arguments["state"], sent_arguments["region"]) == ("open", "eu-west")
+
+
 async def test_ordinary_words_after_weak_cues_are_kept(analyzer: WorkerPoolAnalyzer) -> None:
     texts = ["Can you help me with regex?", "Contact support for invoices.",
              "This is deprecated.", "Sort the rows by timestamp.", "Call serialize first.",
