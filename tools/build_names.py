@@ -51,12 +51,13 @@ otieno achieng akinyi wambui mwangi moses
 """
 
 
-# Listed as names somewhere, but in prompts far more often software or products. Real
-# names that are also product names (Julia, Hugo, Victoria) stay.
+# Listed as names somewhere, but in prompts far more often software, products, acronyms
+# or abbreviations (ans, loc). Real names that are also product names (Julia, Hugo) stay.
 _NOT_NAME_WORDS = """
 agda altair argo artemis bazel conda cordova falco flink gradle jaeger luigi modin nim
 ory pari seaborn seldon stata sudo tauri thanos trino tyk vite zipkin
-iban nan boto
+iban nan boto thai nato ave theres bing tri ans loc maj hai tal ute dogg hun lis jos liga
+bien ole
 """
 NOT_NAMES = frozenset(_NOT_NAME_WORDS.split())
 

@@ -87,6 +87,8 @@ _BEFORE_PERSON = frozenset(_BEFORE_PERSON_WORDS.split())
 _AFTER_PERSON_WORDS = """and or said says will would is was has had asked told thinks
 thought wants wanted can could should mentioned wrote replied who agreed"""
 _AFTER_PERSON = frozenset(_AFTER_PERSON_WORDS.split())
+_SAID = frozenset(["said", "says", "asked", "told", "thinks", "thought", "wants", "wanted",
+                   "mentioned", "wrote", "replied", "agreed"])
 _GLUE = frozenset("0123456789_@/\\-")
 _CAMEL = re.compile(r"[a-z][A-Z]")
 _NAME_PREFIX = re.compile(r"(?:Mc|Mac|De|Di|Da|Du|La|Le|Van|Von|Fitz)[A-Z][a-z]+\Z")
@@ -297,8 +299,13 @@ def _among_people(text: str, word: re.Match[str]) -> bool:
     (alo, blo)) nor in ordinary phrases (may be ints)."""
     before = _WORD_BEFORE.search(text, max(0, word.start() - 30), word.start())
     after = _WORD_AFTER_NAME.match(text, word.end())
-    return (before is not None and before.group(1).casefold() in _BEFORE_PERSON) or \
-        (after is not None and after.group(1).casefold() in _AFTER_PERSON)
+    if before is not None and before.group(1).casefold() in _BEFORE_PERSON:
+        return True
+    if after is None:
+        return False
+    following = after.group(1).casefold()
+    # "and", "will", "is" follow many words: enough only after a name rare as a word
+    return following in _SAID or (following in _AFTER_PERSON and zipf(word.group()) < 3.0)
 
 
 def _person_context(text: str, word: re.Match[str]) -> bool:
