@@ -169,7 +169,7 @@ def _gate() -> re.Pattern[str]:
     words = (lists.after | lists.before | lists.capital | lists.suffix | lists.unit
              | set(_BOX_WORDS)
              | set(_CUE_WORDS) | {"gate"})
-    return re.compile(rf"[{_BEFORE_WORD}](?:{_trie(words)})(?![^\W\d_])")
+    return re.compile(rf"[{_BEFORE_WORD}](?:{_trie(words)})(?:(?<=/)|(?![^\W\d_]))")
 
 
 @cache
@@ -789,8 +789,8 @@ _BP = re.compile(r"B\.?P\.?[ \t]?\d{1,5}(?![\w/%\-])(?![.,]\d)(?![ \t]+[a-z])")
 _NAME = r"[^\s,;:!?()\"]{1,40}+"
 _BACK_NAMES_NUMBER = re.compile(rf"[ \t]++(?:{_NAME}[ \t]++){{1,4}}(?:,[ \t]*+)?[a-z]?\d")
 _BACK_NUMBER = re.compile(r"[ \t]*+,?[ \t]*+[a-z]?\d")
-_NAMES_NUMBER = re.compile(rf"\.?[ \t]++(?:{_NAME}[ \t]++){{0,5}}{_NAME}[ \t]*+,?[ \t]*+"
-                           r"(?:n[o°º]\.?[ \t]*+|nr\.?[ \t]*+|#[ \t]*+)?\d")
+_NAMES_NUMBER = re.compile(rf"\.?[ \t]*+(?:{_NAME}[ \t]++){{0,5}}{_NAME}[ \t]*+,?[ \t]*+"
+                           r"(?:n[o°º]\.?[ \t]*+|nr\.?[ \t]*+|#[ \t]*+)?(?:\d|s/n)")
 _NUMBER_AFTER = re.compile(r"\.?[ \t]*+,?[ \t]*+(?:#|n[o°º]\.?|nr\.?)?[ \t]*+[a-z]?\d")
 
 
@@ -843,7 +843,7 @@ _SPACE = re.compile(r"\s")
 
 
 def street_addresses(text: str) -> list[Span]:
-    if _DIGIT.search(text) is None:
+    if _DIGIT.search(text) is None and "/" not in text:  # no number, nor `s/n`
         return []
     spans: list[Span] = []
     units: list[tuple[int, int]] = []
