@@ -47,7 +47,7 @@ print(json.dumps(out))
 
 def workloads() -> dict[str, list[str]]:
     sys.path.insert(0, str(ROOT / "bench"))
-    from run import prompt  # type: ignore[import-not-found]
+    from run import prompt
 
     rng = random.Random(11)
     dense = [message for path in sorted((ROOT / "corpus" / "external").glob("*.jsonl"))

@@ -66,6 +66,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -162,8 +163,8 @@ def _freeze_faker_clock() -> None:
         def today(cls) -> FrozenDate:
             return cls(FROZEN_NOW.year, FROZEN_NOW.month, FROZEN_NOW.day)
 
-    fdt.datetime = FrozenDateTime  # type: ignore[misc]
-    fdt.dtdate = FrozenDate  # type: ignore[misc]
+    fdt.datetime = FrozenDateTime
+    fdt.dtdate = FrozenDate
 
 
 @contextlib.contextmanager
@@ -194,7 +195,8 @@ PRESIDIO_SKIP = {"us_driver_license"}
 _GAPS = {"STREET_ADDRESS": r"[ ,]*", "PERSON": r" "}
 
 
-def build_presidio(total: int = 600, seed: int = SEEDS["presidio_evaluator"]) -> list[dict]:
+def build_presidio(total: int = 600, seed: int = SEEDS["presidio_evaluator"]
+                   ) -> list[dict[str, Any]]:
     from presidio_evaluator.data_generator import (
         PresidioSentenceFaker,
         presidio_additional_entity_providers,
@@ -321,7 +323,7 @@ def _mimesis_negative(locale: str, seed: int, rng: random.Random) -> Record | No
     return rec
 
 
-def build_mimesis(total: int = 600, seed: int = SEEDS["mimesis_locales"]) -> list[dict]:
+def build_mimesis(total: int = 600, seed: int = SEEDS["mimesis_locales"]) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     templates = [t for t in _presidio_templates()
                  if not set(re.findall(r"{{(\w+)}}", t)) & MIMESIS_UNSUPPORTED]
@@ -553,7 +555,7 @@ def _faker_person_record(fk: Any, locale: str, style: str, rng: random.Random) -
     return _render(style, rows, rng)
 
 
-def build_faker(total: int = 600, seed: int = SEEDS["faker_records"]) -> list[dict]:
+def build_faker(total: int = 600, seed: int = SEEDS["faker_records"]) -> list[dict[str, Any]]:
     from faker import Faker
 
     rng = random.Random(seed)
@@ -569,7 +571,7 @@ def build_faker(total: int = 600, seed: int = SEEDS["faker_records"]) -> list[di
         if i < n_neg:
             style = rng.choice(["key_value", "json", "csv"])
             n_rows = rng.randint(2, 4) if style == "csv" else 1
-            rows = _rows(lambda fk=fk: _company_fields(fk), n_rows, rng, 2, 6)
+            rows = _rows(partial(_company_fields, fk), n_rows, rng, 2, 6)
             if style == "json":
                 rows = [[cell for cell in row if _json_safe(cell[2])] for row in rows]
             rec = _render(style, rows, rng)
@@ -627,7 +629,7 @@ def _wnut_record(tokens: list[tuple[str, str]]) -> Record:
     return rec
 
 
-def build_wnut(total: int = 620, seed: int = SEEDS["wnut16_tweets"]) -> list[dict]:
+def build_wnut(total: int = 620, seed: int = SEEDS["wnut16_tweets"]) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     positives: list[Record] = []
     negatives: list[Record] = []
@@ -647,12 +649,12 @@ def build_wnut(total: int = 620, seed: int = SEEDS["wnut16_tweets"]) -> list[dic
 
 # --- command line -------------------------------------------------------------------------
 
-BUILDERS: dict[str, Callable[[], list[dict]]] = {
+BUILDERS: dict[str, Callable[[], list[dict[str, Any]]]] = {
     "presidio_evaluator": build_presidio, "mimesis_locales": build_mimesis,
     "faker_records": build_faker, "wnut16_tweets": build_wnut}
 
 
-def check(records: list[dict]) -> None:
+def check(records: list[dict[str, Any]]) -> None:
     """Offsets exact, types ours, ids unique."""
     ids = [r["id"] for r in records]
     assert len(ids) == len(set(ids))

