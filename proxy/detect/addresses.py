@@ -234,6 +234,11 @@ def _rare(word: str) -> bool:
     return zipf(bare) < 4.0 and bare not in common_terms()
 
 
+def _ends_sentence(tok: _Tok) -> bool:
+    """A word with a full stop that is no abbreviation (`retries.`, not `St.`)."""
+    return tok.text.endswith(".") and len(tok.text) > 5 and "." not in tok.text[:-1]
+
+
 class _Tok(NamedTuple):  # a tuple: lines are tokenised often, and tuples come cheap
     start: int
     end: int
@@ -291,6 +296,8 @@ class _Line:
             if (tok.kind == "w" and tok.low in _PARTICLES) or (self._name_word(tok) and (
                     not capital or tok.kind == "n" or _shape(tok.text) != "lower")):
                 j += 1
+                if _ends_sentence(tok):
+                    break
             else:
                 break
         while j > i and self.toks[j - 1].low in _PARTICLES:
@@ -359,7 +366,7 @@ class _Line:
         j = i
         while j > 0 and i - j < 4 and self._name_word(tok := self.toks[j - 1]) and (
                 not capital or tok.kind == "n" or tok.low in _PARTICLES
-                or _shape(tok.text) != "lower"):
+                or _shape(tok.text) != "lower") and not _ends_sentence(tok):
             j -= 1
         names = self.toks[j:i]
         if not any(t.low not in _PARTICLES or t.text == "The" for t in names):
@@ -469,8 +476,8 @@ def _words_at(text: str, pos: int, limit: int) -> list[re.Match[str]]:
             break  # `OX` of `OX1 4AR` is no word
         words.append(match)
         pos = match.end()
-        if text[pos:pos + 1] != " ":
-            break
+        if text[pos:pos + 1] != " " or match.group().endswith("."):
+            break  # a town does not run over a full stop
         pos += 1
     return words
 
