@@ -90,6 +90,8 @@ _MOBILE = (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
 _GLUED_KEY = re.compile(r"(\w*)[/=#:@]$")
 # A house number and a postcode before a town: "Musterweg 12 10115 Berlin".
 _HOUSE_AND_POSTCODE = re.compile(r"\d{1,4}[a-z]? \d{4,5}(?= [A-ZÀ-Ý][a-zà-ÿ])")
+# An extension written after the number: "212-555-0143x123", "0143 ext. 12".
+_EXTENSION = re.compile(r"(?i)[ \t]?(?:x|ext\.?|extn\.?|extension)[ \t]?\d{1,6}(?!\w)")
 _TRUNK_ZERO_EXCEPTIONS = {"IN": re.compile(r"[6-9]\d{9}"),
                           "BR": re.compile(r"\(\d{2}\).*")}
 
@@ -100,6 +102,9 @@ def phone_numbers(text: str) -> list[Span]:
     hints = _Hints(text)
     for run in _DIGIT_RUN.finditer(masked):
         for span in _phones_in(text, masked, run.start(), run.end(), hints):
+            extension = _EXTENSION.match(text, span.end)
+            if extension is not None:
+                span = Span(span.start, extension.end(), span.entity, span.score)
             spans[(span.start, span.end)] = span
     return list(spans.values())
 
@@ -251,6 +256,8 @@ def _in_token(text: str, start: int, end: int) -> bool:
     """Part of an identifier, a path or a key's value (`u0612345678`, `/users/0612345678`,
     `id=...`), unless the key is a phone word (`tel:`, `phone=`)."""
     before, after = text[start - 1:start], text[end:end + 1]
+    if after.isalpha() and _EXTENSION.match(text, end) is not None:
+        after = ""
     if before.isalnum() or before == "_" or after.isalpha() or after == "_":
         return True
     if before and before in "/=#:@":
