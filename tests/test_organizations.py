@@ -45,8 +45,20 @@ def test_fixture_is_large_enough() -> None:
 
 async def test_a_company_is_neither_person_nor_place(analyzer: WorkerPoolAnalyzer) -> None:
     texts = ["We licensed the compound from Xenon Pharmaceuticals last year.",
-             "Martin Marietta Inc. reported earnings on Tuesday."]
+             "Initech GmbH reported earnings on Tuesday; Bank of America too."]
     assert await sent(analyzer, DEFAULT, *texts) == texts
+
+
+@pytest.mark.parametrize("text", [
+    "My name is Anna Kowalski Ltd", "Please contact John Smith LLC about his diagnosis",
+    "Forward this to the Office of Maria Gonzalez", "I met Priya Consulting yesterday",
+    "Dear Mrs Okonkwo Foundation"])
+async def test_a_company_word_after_a_person_does_not_hide_them(
+        analyzer: WorkerPoolAnalyzer, text: str) -> None:
+    [out] = await sent(analyzer, DEFAULT, text)
+    assert "<PERSON_" in out
+    assert not any(w in out for w in ("Anna", "Kowalski", "John", "Smith", "Maria",
+                                      "Gonzalez", "Priya", "Okonkwo"))
 
 
 async def test_the_person_before_of_stays_a_person(analyzer: WorkerPoolAnalyzer) -> None:

@@ -19,6 +19,7 @@ from ..policy import DENY_LIST_ENTITY, KNOWN_ENTITIES
 from .addresses import street_addresses
 from .builtin import BUILTIN_RULES, phone_numbers
 from .cards import card_numbers
+from .columns import table_columns
 from .names import likely_names, strong_names
 from .ner_scope import ner_ranges
 from .normalize import fold
@@ -29,6 +30,7 @@ from .places import find_places
 from .spans import Span, merge_overlaps
 from .spec import DetectionSpec
 from .terms import SOFT_ENTITIES, drop_ordinary
+from .words import NAME_WORD, is_given_name
 
 # Entity types Presidio's own recognizers find (the others come from ours): by spaCy's
 # NER, and by patterns (DATE_TIME by both).
@@ -102,13 +104,23 @@ def _outside_allowed(text: str, spans: list[Span], allow: tuple[str, ...]) -> li
     return [s for s in spans if not any(a <= s.start and s.end <= b for a, b in allowed)]
 
 
-def _outside(companies: list[Span], spans: list[Span]) -> list[Span]:
-    """Drop names and places that lie inside a company name (`Martin Marietta Inc`):
-    a company is not a person, and the default policy leaves companies alone."""
+def _outside(text: str, companies: list[Span], spans: list[Span]) -> list[Span]:
+    """Drop places, and names without a known given name, that lie inside a company name
+    (`Xenon Pharmaceuticals`, `Bank of America`): a company is not a person, and the
+    default policy leaves companies alone. A name the context vouches for ("my name is
+    ...") is never in `spans`, and one with a given name stays (`Anna Kowalski Ltd`,
+    `Office of Maria Gonzalez`): writing "Inc" after a person must not hide them."""
     if not companies:
         return spans
-    return [s for s in spans if s.entity not in SOFT_ENTITIES
-            or not any(c.start <= s.start and s.end <= c.end for c in companies)]
+
+    def company_part(span: Span) -> bool:
+        if span.entity not in ("PERSON", "LOCATION") or not any(
+                c.start <= span.start and span.end <= c.end for c in companies):
+            return False
+        return span.entity == "LOCATION" or not any(
+            is_given_name(word) for word in NAME_WORD.findall(text[span.start:span.end]))
+
+    return [s for s in spans if not company_part(s)]
 
 
 def _deny_spans(text: str, deny: tuple[str, ...]) -> list[Span]:
@@ -144,9 +156,13 @@ class DetectionEngine:
             spans += street_addresses(text)
         if DENY_LIST_ENTITY in wanted:
             spans += _deny_spans(text, spec.deny)
+        columns = [s for s in table_columns(text) if s.entity in wanted]
+        spans += [s for s in columns if s.entity not in SOFT_ENTITIES]
         structured = list(spans)
         names: list[Span] = []   # names and places, except those the gazetteer alone
-        vouched: list[Span] = []  # suggests: NER tells the surname Takahashi from the city
+        # suggests (NER tells the surname Takahashi from the city), and table cells of a
+        # name or a place column
+        vouched: list[Span] = [s for s in columns if s.entity in SOFT_ENTITIES]
         if "PERSON" in wanted:
             names += likely_names(text)
             vouched += strong_names(text)
@@ -164,10 +180,11 @@ class DetectionEngine:
             spans += self._ner(text, ner_wanted, kept if scoped else None)
         spans = [s for s in spans if s.entity in wanted and s.score >= spec.min_score]
         vouched = [s for s in vouched if s.score >= spec.min_score]
-        companies = organizations(text)
-        spans, vouched = _outside(companies, spans), _outside(companies, vouched)
-        if "ORGANIZATION" in wanted:
-            spans += companies
+        if wanted & {"PERSON", "LOCATION", "ORGANIZATION"}:
+            companies = organizations(text)
+            spans = _outside(text, companies, spans)
+            if "ORGANIZATION" in wanted:
+                spans += companies
         if spec.keep_common_terms:
             spans = drop_ordinary(text, spans) + drop_ordinary(text, vouched, vouched=True)
         else:

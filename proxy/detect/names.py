@@ -1,5 +1,5 @@
 """Find people's names that the small NER model misses: lower-case names, names from
-outside its training data, names in CSV and JSON pastes.
+outside its training data, names in JSON pastes and `Name:` lines.
 
 Rules, each a PERSON finding:
 - cue: after words that introduce a person ("my name is", "dear", "ask", "Dr", ...),
@@ -7,8 +7,8 @@ Rules, each a PERSON finding:
 - given name: a known given name followed by a surname-like word, or a capitalised known
   given name inside a sentence;
 - capitalised run: two or more capitalised uncommon words inside a sentence;
-- fields: the value of a name field in JSON, code or `Name: ...` lines, and the name
-  column of a CSV paste.
+- fields: the value of a name field in JSON, code or `Name: ...` lines (the name column
+  of a table: columns.py).
 
 A word is name-like when it is a known given name, or an uncommon word (by English word
 frequency) that is not an ordinary tech or calendar term.
@@ -62,8 +62,6 @@ _FIELD = re.compile(
 _LINE_FIELD = re.compile(r"(?im)^[ \t]*(?:[-*][ \t]+)?(?:name|full name|first name|"
                          r"last name|surname|customer|patient|attendees?|contact|from|to|"
                          r"cc)[ \t]*:[ \t]*([^\n]+)$")
-_NAME_HEADER = re.compile(r"(?i)^(?:full[ _]?)?name$|^(?:first|last|given|family)[ _]?name$|"
-                          r"^(?:customer|patient|contact|employee)$")
 # The answer to a question about a name, on the same line: "Last name? Bilić".
 _ASKED = re.compile(r"(?<![\w])(?:(?:first|last|given|family|middle|full|maiden)[ \t]+name|"
                     r"surname|(?:your|his|her|their)[ \t]+name)[ \t]*\?[ \t]*", re.IGNORECASE)
@@ -473,47 +471,11 @@ def _field_values(text: str) -> list[Span]:
     return spans
 
 
-def _csv_cells(line: str) -> list[str]:
-    """Cells of one CSV line, quotes kept, so their lengths still add up to the line."""
-    cells, start, quoted = [], 0, False
-    for i, char in enumerate(line):
-        if char == '"':
-            quoted = not quoted
-        elif char == "," and not quoted:
-            cells.append(line[start:i])
-            start = i + 1
-    cells.append(line[start:])
-    return cells
-
-
-def _csv_columns(text: str) -> list[Span]:
-    spans: list[Span] = []
-    columns: list[int] = []
-    offset = 0
-    for line in text.split("\n"):
-        cells = _csv_cells(line)
-        if len(cells) < 2:
-            columns = []
-        elif columns:
-            position = offset
-            for index, cell in enumerate(cells):
-                stripped = cell.strip()
-                if index in columns and stripped and NAME_WORD.search(stripped) and "@" not in cell:
-                    value = stripped.strip('"')
-                    start = position + cell.index(value)
-                    spans.append(Span(start, start + len(value), "PERSON", STRONG_SCORE))
-                position += len(cell) + 1
-        else:
-            columns = [i for i, c in enumerate(cells) if _NAME_HEADER.match(c.strip())]
-        offset += len(line) + 1
-    return spans
-
-
 def strong_names(text: str) -> list[Span]:
     """Names the context vouches for: after a strong cue, in a name field or column."""
     asked = _cue_names(text, _ASKED, "strong") if "?" in text else []
     return [*_cue_names(text, _STRONG_CUE, "strong"), *asked,
-            *_field_values(text), *_csv_columns(text), *_name_lines(text),
+            *_field_values(text), *_name_lines(text),
             *_speakers(text)]
 
 

@@ -11,8 +11,8 @@ How much context a name needs depends on what it names and on the word itself:
 - evidence: a word that introduces a place ("in", "near", "lives in"), a region, region
   code or country after a comma (Laval, QC; Springfield, IL 62704; Hønefoss, Norway), a
   postcode (80331 München), a line of its own in an address block, or a `city:` field
-  or CSV column; an ordinary word or a given name needs evidence other than "to", "at",
-  "from";
+  (table columns: columns.py); an ordinary word or a given name needs evidence other
+  than "to", "at", "from";
 - a region code (IL, QC, NSW) counts only right after "<place>, ";
 - lower case counts after a cue word or, in a text written wholly in lower case, when
   the word is rare.
@@ -60,13 +60,11 @@ _POSTCODE_AFTER = re.compile(r"[ \t]+(?:[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2}|\d{
 # A name followed by an acronym (not a region code before a postcode) or a number.
 _PRODUCT_AFTER = re.compile(r"[ \t]+(?:[A-Z]{2,5}(?![^\W\d_])(?![ \t]+\d{4,5}\b)|v?\d)")
 # `city: Hønefoss`, `billing_city=London`, `"town": "Grimstad"`, `City name: X` in plain
-# text, and CSV columns so named: found from the key word (one set lookup per word).
+# text: found from the key word (one set lookup per word).
 _FIELD_WORDS = frozenset({"city", "town", "village", "locality", "municipality", "hometown",
                           "birthplace", "birth"})
 _FIELD_TAIL = re.compile(r"(?i)(?:[ _]name)?[\"']?[ \t]*[:=][ \t]*[\"']?")
 _PLACE_OF = re.compile(r"(?i)place[ _]of[ _]$")
-_COLUMN = re.compile(r"(?i)^[ \t]*[\"']?(?:city|town|village|locality|municipality|hometown|"
-                     r"birthplace|place[ _]of[ _]birth|(?:city|town)[ _]name)[\"']?[ \t]*$")
 _VALUE = re.compile(r"[^\W\d_]+(?:['\u2019.\-][^\W\d_]+)*(?:[ \t](?:[^\W\d_]+['\u2019.\-]?)+)"
                     r"{0,3}")
 _STREET_LINE = re.compile(r"[^\W\d_]{2,}.*\d|\d.*[^\W\d_]{2,}")
@@ -164,7 +162,6 @@ class _Finder:
         self.likely: list[Span] = []
         self.cued: list[Span] = []
         self._lower_text: bool | None = None
-        self._headers: set[int] = set()  # starts of the lines read as table headers
 
     def run(self) -> tuple[list[Span], list[Span]]:
         words, g = self.words, self.g
@@ -374,8 +371,8 @@ class _Finder:
         self.cued.append(Span(tail.start("code"), tail.end("code"), "LOCATION", SCORE))
 
     def _field(self, i: int, k: str) -> None:
-        """`city: X` and `city=X` in plain text, and the city column of CSV: the value is
-        a place whether or not the gazetteer knows it."""
+        """`city: X` and `city=X` in plain text: the value is a place whether or not the
+        gazetteer knows it. (Table columns so named: columns.py.)"""
         text, word = self.text, self.words[i]
         if k == "birth" and _PLACE_OF.search(text, max(0, word.start() - 9),
                                              word.start()) is None:
@@ -383,15 +380,6 @@ class _Finder:
         tail = _FIELD_TAIL.match(text, word.end())
         if tail is not None:
             self._field_value(tail.end(), tail.end() + 80)
-            return
-        line_start = text.rfind("\n", 0, word.start()) + 1
-        if line_start in self._headers:
-            return
-        self._headers.add(line_start)
-        line_end = _line_end(text, word.start())
-        column = _header(text[line_start:line_end])
-        if column is not None:
-            self._rows(line_end + 1, *column)
 
     def _field_value(self, start: int, limit: int) -> None:
         value = _VALUE.match(self.text, start, limit)
@@ -403,33 +391,3 @@ class _Finder:
                 known or (words[0][0].isupper() and min(zipf(w) for w in words) < COMMON)):
             return
         self.cued.append(Span(value.start(), value.end(), "LOCATION", SCORE))
-
-    def _rows(self, offset: int, separator: str, index: int, count: int) -> None:
-        """The city cells of the rows under a header, while they have its cell count."""
-        text = self.text
-        while offset < len(text):
-            end = _line_end(text, offset)
-            cells = text[offset:end].split(separator)
-            if len(cells) != count:
-                break
-            cell_start = offset + sum(len(c) + 1 for c in cells[:index])
-            stripped = cells[index].lstrip(" \t\"'")
-            self._field_value(cell_start + len(cells[index]) - len(stripped),
-                              cell_start + len(cells[index]))
-            offset = end + 1
-
-
-def _line_end(text: str, position: int) -> int:
-    end = text.find("\n", position)
-    return len(text) if end < 0 else end
-
-
-def _header(line: str) -> tuple[str, int, int] | None:
-    """(separator, index of the city column, cells) when the line is a table header."""
-    for separator in (",", "\t", ";", "|"):
-        if separator in line:
-            cells = line.split(separator)
-            for index, cell in enumerate(cells):
-                if _COLUMN.match(cell):
-                    return separator, index, len(cells)
-    return None

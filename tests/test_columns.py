@@ -1,0 +1,37 @@
+"""Table columns typed by their header (proxy/detect/columns.py), from
+tests/fixtures/detection/columns.yaml, and through the real detector."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from proxy.detect.columns import table_columns
+from proxy.detect.pool import WorkerPoolAnalyzer
+from tests.test_detection import DEFAULT, sent
+
+CASES: dict[str, Any] = yaml.safe_load(
+    (Path(__file__).parent / "fixtures" / "detection" / "columns.yaml").read_text("utf-8"))
+
+
+@pytest.mark.parametrize("case", CASES["positives"], ids=lambda c: c["text"][:30])
+def test_cells_are_typed_by_their_header(case: dict[str, Any]) -> None:
+    text = case["text"]
+    found: dict[str, list[str]] = {}
+    for span in table_columns(text):
+        found.setdefault(span.entity, []).append(text[span.start:span.end])
+    assert found == case["cells"]
+
+
+@pytest.mark.parametrize("text", CASES["negatives"], ids=lambda t: t[:30])
+def test_other_tables_and_prose_give_nothing(text: str) -> None:
+    assert table_columns(text) == []
+
+
+async def test_a_pasted_table_is_tokenized_cell_by_cell(analyzer: WorkerPoolAnalyzer) -> None:
+    [out] = await sent(analyzer, DEFAULT, "name,phone_number,city\nEgil Lund,98112848,Stowe")
+    assert out.startswith("name,phone_number,city\n<PERSON_")
+    assert not any(v in out for v in ("Egil", "Lund", "98112848", "Stowe"))
