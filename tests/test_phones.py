@@ -3,14 +3,14 @@ tests/fixtures/detection/phones.yaml, and through the real detector."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from proxy.detect.builtin import phone_numbers
-from proxy.detect.phones import REGIONS
+from proxy.detect.phones import REGIONS, phone_numbers
 from proxy.detect.pool import WorkerPoolAnalyzer
 from tests.test_detection import DEFAULT, sent
 
@@ -58,3 +58,11 @@ async def test_national_numbers_are_tokenized(analyzer: WorkerPoolAnalyzer) -> N
                      "Chiamami al 333 123 4567 domani.")
     assert "06 12" not in out[0] and "<PHONE_NUMBER_" in out[0]
     assert "333 123" not in out[1] and "<PHONE_NUMBER_" in out[1]
+
+
+@pytest.mark.parametrize("unit", ["1/1/", "10/4 ", "1 2 3 4 5 6 7 8 9 0 "])
+def test_long_runs_of_digits_cost_linear_time(unit: str) -> None:
+    text = unit * (200_000 // len(unit))
+    started = time.perf_counter()
+    phone_numbers(text)
+    assert time.perf_counter() - started < 1.5

@@ -2,21 +2,16 @@
 
 - Email addresses with any domain (Presidio drops those whose suffix tldextract does not
   know, such as internal `corp.local` domains).
-- Phone numbers in any country's format, including numbers outside the numbering plan
-  and test ranges: a leaked test number is harmless, a missed real one is not
-  (phones.py).
 - US social security numbers written without dashes, when "SSN" is said nearby.
 - IBANs of every country, checked by their mod-97 checksum.
 
-Phone numbers are found by phones.py (not a pattern: they need the numbering plans).
+Phone numbers (phones.py) and card numbers (cards.py) are not patterns: they need the
+numbering plans and the issuers' ranges.
 """
 
 from __future__ import annotations
 
-from .phones import phone_numbers
 from .recognizers import PatternRule
-
-__all__ = ["BUILTIN_RULES", "phone_numbers"]
 
 EMAIL = PatternRule("EMAIL_ADDRESS", r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+", 0.9)
 SSN_WITHOUT_DASHES = PatternRule(

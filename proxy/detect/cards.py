@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 
+from .identifiers import glued_key, labelled_identifier
 from .recognizers import luhn_valid
 from .spans import Span
 
@@ -66,14 +67,7 @@ _CUE = re.compile(
     r"discover|jcb|diners|maestro|union ?pay|mir|rupay|elo|hipercard|dankort|"
     r"kort\w*|\w*kart[ea]\w*|carte|tarjeta|cart[aã]o|carta|kaart\w*|karty?|kartu|"
     r"payment|paid with|pay with|charge)(?![a-z])")
-# Words after which a number names something else, when no card word is closer.
-_NOT_CARD = re.compile(
-    r"(?i)(?<![a-z])(?:order|invoice|inv|ticket|case|ref|reference|tracking|shipment|parcel|"
-    r"account|acct|customer|member|sku|serial|transaction|txn|imei|iban|id|uuid|build|"
-    r"request|session|trace)(?![a-z])")
 _CUE_WINDOW = 40
-# A key glued to the number (`id=`, `ref:`, `#`, `/orders/`): the number is part of it.
-_GLUED_KEY = re.compile(r"(\w*)[=:#/]$")
 # The country and check digits of an IBAN written in groups: "DE44 5001 0517 5407 3249 31".
 _IBAN_START = re.compile(r"(?<![A-Za-z])[A-Z]{2}\d{2} $")
 
@@ -102,8 +96,8 @@ def _standalone(text: str, start: int, end: int) -> bool:
         return False
     if _IBAN_START.search(text, max(0, start - 5), start):
         return False
-    glued = _GLUED_KEY.search(text, max(0, start - 30), start)
-    return glued is None or _CUE.search(glued.group(1)) is not None
+    key = glued_key(text, start)   # a number glued to a key is that key's, unless a card's
+    return key is None or _CUE.search(key) is not None
 
 
 def _card_in(text: str, run: re.Match[str]) -> Span | None:
@@ -135,24 +129,15 @@ def _card_in(text: str, run: re.Match[str]) -> Span | None:
 def _score(text: str, start: int, end: int, digits: str) -> float:
     if not luhn_valid(digits) or len(set(digits)) == 1:
         return 0.0
-    before = text[max(0, start - _CUE_WINDOW):start]
-    cue = _last(_CUE, before)
-    other = _last(_NOT_CARD, before)
-    if other > cue:   # "order 4111...": the closer word says what the number is
+    if labelled_identifier(text, start):   # "order 4111...", "Ref no. 4111..."
         return 0.0
-    cued = cue >= 0 or _CUE.search(text, end, end + _CUE_WINDOW) is not None
+    cued = _CUE.search(text, max(0, start - _CUE_WINDOW), start) is not None or \
+        _CUE.search(text, end, end + _CUE_WINDOW) is not None
     if _known_iin(digits) and (cued or len(digits) <= 16 or len(digits) < end - start):
         return KNOWN_SCORE
     if len(digits) >= 13 and cued:
         return CUED_SCORE
     return 0.0
-
-
-def _last(pattern: re.Pattern[str], text: str) -> int:
-    found = -1
-    for match in pattern.finditer(text):
-        found = match.start()
-    return found
 
 
 def _known_iin(digits: str) -> bool:

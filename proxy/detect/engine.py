@@ -17,7 +17,7 @@ from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
 from ..policy import DENY_LIST_ENTITY, KNOWN_ENTITIES
 from .addresses import street_addresses
-from .builtin import BUILTIN_RULES, phone_numbers
+from .builtin import BUILTIN_RULES
 from .cards import card_numbers
 from .columns import table_columns
 from .names import likely_names, strong_names
@@ -26,6 +26,7 @@ from .normalize import fold
 from .offline import use_bundled_suffix_list
 from .organizations import organizations
 from .packing import pack, unpack
+from .phones import phone_numbers
 from .places import find_places
 from .spans import Span, merge_overlaps
 from .spec import DetectionSpec

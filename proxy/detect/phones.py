@@ -3,7 +3,10 @@ of the country the text most likely speaks of.
 
 Only runs of seven or more digits with phone punctuation are read (the `phonenumbers`
 matcher is slow). Dates, times, versions, IP addresses, amounts and card numbers are
-blanked first, and a run right after "order", "invoice", "#"... is an identifier.
+blanked first; a run labelled "order", "invoice no.", "#"... right before it is an
+identifier (identifiers.py), and one followed by a unit ("bytes", "times") a quantity.
+Runs longer than 80 characters are read in the pieces "/" or wide gaps split them into
+(a phone number is far shorter; the matcher's cost grows with the run).
 
 - `+` and eight or more digits: a phone number, even outside the numbering plan (a leaked
   test number is harmless, a missed real one is not).
@@ -28,6 +31,7 @@ import phonenumbers
 from phonenumbers import Leniency, PhoneMetadata, PhoneNumberMatcher, PhoneNumberType
 
 from .cards import card_numbers
+from .identifiers import glued_key, labelled_identifier
 from .spans import Span
 
 INTERNATIONAL = 0.8
@@ -53,7 +57,8 @@ _NOT_PHONES = re.compile(
     rf"|(?:19|20)\d{{2}} ?[-\u2013] ?(?:19|20)\d{{2}}{_END}"      # 2019-2024
     r"|(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}"
     rf"(?::\d+)?{_END}"                                              # 192.168.0.1
-    r"|\d{1,3}(?:[., ]\d{3})+[.,]\d{2}(?!\d)"                        # 1.234.567,00
+    r"|(?<!\+)(?<!\+\d\d )(?<!\+\d )(?<!\+\d\d\d )"                # not after +48
+    r"\d{1,3}(?:[., ]\d{3})+[.,]\d{2}(?!\d|-\d)"                      # 1.234.567,00
     r")"
     r"|[$€£¥₹]\s?\d{1,3}(?:[.,' ]\d{3})*(?:[.,]\d{1,2})?"              # $ 1 234 567
     r"|(?<![\d.,])\d{1,3}(?:[.,' ]\d{3})*(?:[.,]\d{1,2})?\s?"           # 12 345 kr
@@ -61,35 +66,35 @@ _NOT_PHONES = re.compile(
     r"|(?i:\bv(?:er(?:sion)?)?\.?\s?|\bbuild\s|\brelease\s)\d+(?:\.\d+)+"  # v10.0.19041
     r"|(?<![\d:])\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?(?![\d:])")             # 13:33:26
 
+# Underscores end a word here: `phone_number: 98112848`, `"mobile_no": "..."`.
 _CUE = re.compile(
-    r"(?i)(?<!\w)(?:phone|tel|tele?fon\w*|t[eé]l[eé]phone|mobile?|mob|cell(?:ular|phone)?|"
+    r"(?i)(?<![^\W_])(?:phone|tel|tele?fon\w*|t[eé]l[eé]phone|mobile?|mob|cell(?:ular|phone)?|"
     r"call(?:ed|ing)?|contact|whats ?app|fax|reach|text|sms|ring|dial|hotline|helpline|"
     r"landline|handy|rufnummer|anrufen|tlf|puh(?:elin)?|soita|portable|appel(?:ez|er)?|"
     r"mobiel|bel|bellen|m[oó]vil|ll[aá]m(?:a|e|eme)|chiama(?:mi)?|cellulare|"
     r"telem[oó]vel|celular|kom[oó]rka|zadzwo[nń]|numer|ring(?:e|er)|"
-    r"(?:my|your|his|her|our|their) (?:number|no\.?|nr\.?))(?!\w)")
-# Words after which a number names something else, when no phone word is closer.
-_ID_WORD = re.compile(
-    r"(?i)(?<!\w)(?:order|invoice|inv|ticket|case|ref|reference|tracking|shipment|parcel|"
-    r"account|acct|customer|member|sku|serial|transaction|txn|id|build|request|"
-    r"session|trace|policy|claim|isbn|receipt|booking|confirmation|reservation|pnr|po|"
-    r"bestellung|rechnung|auftrag|kundennummer|commande|facture|pedido|factura|ordine|"
-    r"fattura|bestelling|factuur|zam[oó]wienie|faktura|ordre|version)s?(?!\w)")
+    r"(?:my|your|his|her|our|their) (?:number|no\.?|nr\.?))(?![^\W_])")
 _CUE_BEFORE = 40
 # A label right after the number: "555 0133 (mobile)".
 _CUE_AFTER = re.compile(r"(?i)[ \t]*[(\[]?(?:mobile|mob|cell|home|work|office|fax|tel|phone|"
                         r"landline|whats ?app|handy|mobil|portable)(?!\w)")
 
-# A grouped phone shape: two to seven groups of digits, one may be in parentheses.
-_SHAPE = re.compile(r"(?:\(\d{1,5}\)|\d{1,8})(?:(?: ?[-./] ?| )(?:\(\d{1,5}\)|\d{1,8})){1,6}")
+# A grouped phone shape: two to seven groups of digits, one may be in parentheses,
+# the area code glued to the rest as in "(332)679-2757".
+_SHAPE = re.compile(r"(?:\(\d{1,5}\) ?)?(?:\(\d{1,5}\)|\d{1,8})"
+                    r"(?:(?: ?[-./] ?| )(?:\(\d{1,5}\)|\d{1,8})){1,6}")
 _DOTTED_PHONE = re.compile(r"\d{2,4}(?:\.\d{2,4}){2,5}")
 _ONE_BY_ONE = re.compile(r"\d(?:([-.])\d)(?:\1\d)+")
 _SSN_SHAPE = re.compile(r"\d{3}([- ])\d{2}\1\d{4}")
 _THOUSANDS = re.compile(r"\d{1,3}([ .])\d{3}(?:\1\d{3})*")
 _MOBILE = (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
-_GLUED_KEY = re.compile(r"(\w*)[/=#:@]$")
 # A house number and a postcode before a town: "Musterweg 12 10115 Berlin".
 _HOUSE_AND_POSTCODE = re.compile(r"\d{1,4}[a-z]? \d{4,5}(?= [A-ZÀ-Ý][a-zà-ÿ])")
+_LONGEST_RUN = 80
+_GAPS = re.compile(r"[ \t]*/[ \t]*|[ \t]{2,}")
+# A unit after the number: a quantity ("0612345678 bytes", "2125550143 times").
+_UNIT_AFTER = re.compile(r"(?i)[ \t]*(?:bytes?|[kmgt]i?b|ms|sec(?:ond)?s?|times|rows|"
+                         r"items|files|users|records|requests|units|pcs|km|kg|%)(?![^\W\d_])")
 # An extension written after the number: "212-555-0143x123", "0143 ext. 12".
 _EXTENSION = re.compile(r"(?i)[ \t]?(?:x|ext\.?|extn\.?|extension)[ \t]?\d{1,6}(?!\w)")
 _TRUNK_ZERO_EXCEPTIONS = {"IN": re.compile(r"[6-9]\d{9}"),
@@ -100,13 +105,27 @@ def phone_numbers(text: str) -> list[Span]:
     masked = _NOT_PHONES.sub(lambda m: "_" * len(m.group()), text)
     spans: dict[tuple[int, int], Span] = {}
     hints = _Hints(text)
-    for run in _DIGIT_RUN.finditer(masked):
-        for span in _phones_in(text, masked, run.start(), run.end(), hints):
+    for start, end in _pieces(masked):
+        for span in _phones_in(text, masked, start, end, hints):
             extension = _EXTENSION.match(text, span.end)
             if extension is not None:
                 span = Span(span.start, extension.end(), span.entity, span.score)
             spans[(span.start, span.end)] = span
     return list(spans.values())
+
+
+def _pieces(masked: str) -> list[tuple[int, int]]:
+    """The digit runs to read, long ones split where several numbers would be."""
+    pieces = []
+    for run in _DIGIT_RUN.finditer(masked):
+        if run.end() - run.start() <= _LONGEST_RUN:
+            pieces.append(run.span())
+            continue
+        for piece in _DIGIT_RUN.finditer(_GAPS.sub(lambda m: "_" * len(m.group()),
+                                                   masked[:run.end()]), run.start()):
+            if piece.end() - piece.start() <= _LONGEST_RUN:
+                pieces.append(piece.span())
+    return pieces
 
 
 def _phones_in(text: str, masked: str, run_start: int, run_end: int, hints: _Hints
@@ -120,13 +139,14 @@ def _phones_in(text: str, masked: str, run_start: int, run_end: int, hints: _Hin
         # Digits written one by one (8-6-3-0-9-...): an obfuscated number, whatever it is
         # (the digits of an IBAN whose letters hid it from the IBAN recognizer).
         return [Span(run_start, run_end, "PHONE_NUMBER", GROUPED)]
-    if _is_identifier(text, run_start) or _in_token(text, run_start, run_end) or \
-            (12 <= len(digits) <= 19 and _is_card(run)):
+    if _in_token(text, run_start, run_end):
         return []
-    if run.startswith(("+", "00")):
+    if run.startswith(("+", "00")):   # an international number, whatever comes before it
         return _international(text, masked, run_start, run_end, hints)
+    if labelled_identifier(text, run_start) or (12 <= len(digits) <= 19 and _is_card(run)):
+        return []
     cued = _cued(text, run_start, run_end)
-    if len(digits) < 9 and not cued:
+    if not cued and (len(digits) < 9 or _UNIT_AFTER.match(text, run_end)):
         return []
     address = _HOUSE_AND_POSTCODE.match(text, run_start)
     if address is not None and address.end() == run_end and not cued:
@@ -241,17 +261,6 @@ def _cued(text: str, start: int, end: int) -> bool:
         _CUE_AFTER.match(text, end) is not None
 
 
-def _is_identifier(text: str, start: int) -> bool:
-    """An order, invoice or ticket number: the closest word before it says so."""
-    window = max(0, start - 30, text.rfind("\n", 0, start) + 1)
-    last_id = last_cue = -1
-    for match in _ID_WORD.finditer(text, window, start):
-        last_id = match.start()
-    for match in _CUE.finditer(text, window, start):
-        last_cue = match.start()
-    return last_id > last_cue or text[max(0, start - 2):start].strip().endswith("#")
-
-
 def _in_token(text: str, start: int, end: int) -> bool:
     """Part of an identifier, a path or a key's value (`u0612345678`, `/users/0612345678`,
     `id=...`), unless the key is a phone word (`tel:`, `phone=`)."""
@@ -261,8 +270,8 @@ def _in_token(text: str, start: int, end: int) -> bool:
     if before.isalnum() or before == "_" or after.isalpha() or after == "_":
         return True
     if before and before in "/=#:@":
-        key = _GLUED_KEY.search(text, max(0, start - 20), start)
-        return key is None or _CUE.fullmatch(key.group(1)) is None
+        key = glued_key(text, start)
+        return key is None or _CUE.search(key) is None
     return False
 
 
