@@ -19,7 +19,7 @@ from ..policy import DENY_LIST_ENTITY, KNOWN_ENTITIES
 from .addresses import street_addresses
 from .builtin import BUILTIN_RULES
 from .cards import card_numbers
-from .columns import table_columns
+from .labelled import labelled_values
 from .names import likely_names, strong_names
 from .ner_scope import ner_ranges
 from .normalize import fold
@@ -157,13 +157,13 @@ class DetectionEngine:
             spans += street_addresses(text)
         if DENY_LIST_ENTITY in wanted:
             spans += _deny_spans(text, spec.deny)
-        columns = [s for s in table_columns(text) if s.entity in wanted]
-        spans += [s for s in columns if s.entity not in SOFT_ENTITIES]
+        labelled = [s for s in labelled_values(text) if s.entity in wanted]
+        spans += [s for s in labelled if s.entity not in SOFT_ENTITIES]
         structured = list(spans)
         names: list[Span] = []   # names and places, except those the gazetteer alone
-        # suggests (NER tells the surname Takahashi from the city), and table cells of a
-        # name or a place column
-        vouched: list[Span] = [s for s in columns if s.entity in SOFT_ENTITIES]
+        # suggests (NER tells the surname Takahashi from the city), and names and places
+        # their label vouches for (`city: Hope`, a name column)
+        vouched: list[Span] = [s for s in labelled if s.entity in SOFT_ENTITIES]
         if "PERSON" in wanted:
             names += likely_names(text)
             vouched += strong_names(text)

@@ -1,5 +1,5 @@
 """Field and column names that say what their value is: `last_name`, `City`, `phone_number`,
-`Credit Card Number`. Shared by JSON fields (fields.py) and table columns (columns.py).
+`Credit Card Number`. Shared by JSON fields (fields.py) and labelled values in text (labelled.py).
 
 A name is compared without case, spaces, dashes and underscores, with a common prefix
 dropped (`billing_city`, `customer_phone`, `home_address`).

@@ -1,9 +1,14 @@
-"""Values typed by their column: the cells of a pasted table (CSV, TSV, `;` or `|`
-separated) under a header that names what they hold (`name,phone_number,city`).
+"""Values typed by the label beside them, in pasted text:
+- `key: value` lines (YAML, forms, logs), `"key": "value"` (JSON in a message) and
+  `key=value` (logfmt, query strings), where the key names what the value is
+  (`postcode: 10993`, `"phone_number": "98112848"`, `billing_city=Hope`);
+- the cells of a pasted table (CSV, TSV, `;` or `|` separated) under a header that names
+  what they hold (`name,phone_number,city`). Rows count while they have the header's
+  number of cells; quoted cells may hold the separator.
 
-A cell alone says too little (`98112848`, `Hope`, `Larsenjordet 3`); its header says what
-it is. Rows count while they have the header's number of cells; quoted cells may hold the
-separator. Each cell must still have its type's shape (field_names.fits).
+A value alone says too little (`98112848`, `Hope`, `Larsenjordet 3`); its label says what
+it is. Each value must still have its type's shape (field_names.fits). Keys are those of
+field_names.py, as for JSON fields (fields.py).
 """
 
 from __future__ import annotations
@@ -45,6 +50,29 @@ def _header(line: str) -> tuple[str, dict[int, str], int] | None:
         if typed:
             return separator, typed, len(cells)
     return None
+
+
+# `key: value` on a line of its own (a list dash allowed), `"key": "value"` anywhere, and
+# `key=value` up to a separator. Keys are words joined by spaces, `_` or `-`.
+_KEY = r"[^\W\d_][\w-]*(?:[ _][\w-]+){0,3}"
+_KEYED = re.compile(
+    rf"(?m)^[ \t]*(?:[-*][ \t]+)?(?P<line_key>{_KEY})[ \t]*:[ \t]*(?P<line_value>[^\n]+?)[ \t]*$"
+    rf"|[\"'](?P<quoted_key>{_KEY})[\"'][ \t]*:[ \t]*[\"'](?P<quoted_value>[^\"'\n]+)[\"']"
+    rf"|(?<![\w-])(?P<eq_key>{_KEY})=(?P<eq_value>[^\s&,;\"']+)")
+
+
+def labelled_values(text: str) -> list[Span]:
+    """Values of `key: value`, `"key": "value"` and `key=value` pairs, and table cells."""
+    spans = table_columns(text)
+    for match in _KEYED.finditer(text):
+        kind = match.lastgroup.rsplit("_", 1)[0] if match.lastgroup else ""
+        entity = entity_for(match.group(f"{kind}_key"))
+        value = match.group(f"{kind}_value").strip().strip("\"'").strip()
+        if entity is None or not fits(entity, value):
+            continue
+        start = match.start(f"{kind}_value") + match.group(f"{kind}_value").index(value)
+        spans.append(Span(start, start + len(value), entity, SCORE))
+    return spans
 
 
 def table_columns(text: str) -> list[Span]:

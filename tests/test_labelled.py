@@ -1,5 +1,5 @@
-"""Table columns typed by their header (proxy/detect/columns.py), from
-tests/fixtures/detection/columns.yaml, and through the real detector."""
+"""Values typed by their label (proxy/detect/labelled.py): table columns and key-value
+pairs, from tests/fixtures/detection/labelled.yaml, and through the real detector."""
 
 from __future__ import annotations
 
@@ -9,26 +9,26 @@ from typing import Any
 import pytest
 import yaml
 
-from proxy.detect.columns import table_columns
+from proxy.detect.labelled import labelled_values
 from proxy.detect.pool import WorkerPoolAnalyzer
 from tests.test_detection import DEFAULT, sent
 
 CASES: dict[str, Any] = yaml.safe_load(
-    (Path(__file__).parent / "fixtures" / "detection" / "columns.yaml").read_text("utf-8"))
+    (Path(__file__).parent / "fixtures" / "detection" / "labelled.yaml").read_text("utf-8"))
 
 
 @pytest.mark.parametrize("case", CASES["positives"], ids=lambda c: c["text"][:30])
-def test_cells_are_typed_by_their_header(case: dict[str, Any]) -> None:
+def test_values_are_typed_by_their_label(case: dict[str, Any]) -> None:
     text = case["text"]
     found: dict[str, list[str]] = {}
-    for span in table_columns(text):
+    for span in labelled_values(text):
         found.setdefault(span.entity, []).append(text[span.start:span.end])
-    assert found == case["cells"]
+    assert found == case["values"]
 
 
 @pytest.mark.parametrize("text", CASES["negatives"], ids=lambda t: t[:30])
-def test_other_tables_and_prose_give_nothing(text: str) -> None:
-    assert table_columns(text) == []
+def test_other_labels_and_prose_give_nothing(text: str) -> None:
+    assert labelled_values(text) == []
 
 
 async def test_a_pasted_table_is_tokenized_cell_by_cell(analyzer: WorkerPoolAnalyzer) -> None:
