@@ -167,6 +167,14 @@ async def test_place_and_address_fields_in_tool_arguments(
     assert (sent_arguments["state"], sent_arguments["region"]) == ("open", "eu-west")
 
 
+async def test_camel_case_words_are_no_names(analyzer: WorkerPoolAnalyzer) -> None:
+    texts = ["Set the button to OrangeRed and the border to DeepSkyBlue.",
+             "Colours: LimeGreen, MediumPurple"]
+    assert await sent(analyzer, DEFAULT, *texts) == texts
+    [out] = await sent(analyzer, DEFAULT, "Ask Ronan McDonald about it.")
+    assert "McDonald" not in out
+
+
 async def test_ordinary_words_after_weak_cues_are_kept(analyzer: WorkerPoolAnalyzer) -> None:
     texts = ["Can you help me with regex?", "Contact support for invoices.",
              "This is deprecated.", "Sort the rows by timestamp.", "Call serialize first.",

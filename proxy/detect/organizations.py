@@ -36,10 +36,17 @@ _LEGAL = (
     r"S\.r\.l\.|Srl|S\.L\.|SL|SARL|S\.à r\.l\.|B\.V\.|BV|N\.V\.|NV|AB|A/S|ASA|AS|Oyj|Oy|"
     r"Pty\.? Ltd\.?|Pvt\.? Ltd\.?|Private Limited|K\.K\.|KK|Sp\. z o\.o\.|s\.r\.o\.|a\.s\.|"
     r"Kft\.?|Zrt\.?|d\.o\.o\.|Sdn\.? Bhd\.?|Bhd|Tbk|& Co\.|& Co|and Co\.|& Sons|and Sons|"
-    r"Bros\.")
+    r"Bros\.|"
+    # more European forms: Swiss and French, Nordic, Austrian, Belgian and Dutch, Polish,
+    # Iberian and Latin American, Italian, Baltic; family firms ("e figli", "& Søn")
+    r"S[àa]rl\.?|S[àa]RL|SNC|S\.N\.C\.|ApS|I/S|HB|KB|Oy Ab|Ab Oy|ehf\.?|GesbR|OG|KEG|"
+    r"CommV|Comm\.V\.|BVBA|VOF|C\.V\.|CV|Sp\. ?z ?o\.o\.|Sp\. ?k\.|Sp\. ?j\.|S\.C\.|s\.c\.|"
+    r"Ltda\.?|S\.Com\.|S\.L\.U\.|SLU|S\.R\.L\.|SRL|SPA|SIA|UAB|OÜ|"
+    r"e [Ff]igli|e [Ff]ilhos|y [Aa]sociados|& S[øo]n|og S[øo]n|"
+    r"Co\.\s?LTD\.?|LTD\.?|LIMITED|INC\.?|CORP\.?")
 # Words for a kind of organisation.
 _KINDS = (
-    r"Company|Brothers|Holdings?|Group|Technolog(?:y|ies)|Tech|Labs?|Laborator(?:y|ies)|Partners|Associates|"
+    r"Company|Brothers|Holdings?|Group|Gruppen|Gruppe|Gruppo|Groupe|Grupo|Grupa|Technolog(?:y|ies)|Tech|Labs?|Laborator(?:y|ies)|Partners|Associates|"
     r"Systems|Solutions|Pharmaceuticals?|Pharma|Therapeutics|Biosciences|Biotech|"
     r"Industries|Enterprises|Ventures|Capital|Consulting|Consultants|Bank|Bancorp|"
     r"Insurance|Assurance|Airlines|Airways|Motors|Foods|Brands|Networks|Software|Studios|"
@@ -50,7 +57,7 @@ _KINDS = (
     r"Realty|Properties|Investments|Securities|Financial|Manufacturing|Construction|"
     r"Engineering|Architects")
 # The first-letter lookahead makes the scan of ordinary text three times cheaper.
-_SUFFIX = re.compile(rf"(?=[A-Z&apgesd])(?<![\w&-])(?:({_LEGAL})|({_KINDS}))(?![\w&/]|\.\w)")
+_SUFFIX = re.compile(rf"(?=[A-Z&apgesdyo])(?<![\w&-])(?:({_LEGAL})|({_KINDS}))(?![\w&/]|\.\w)")
 # Institutions named by what follows: "University of Oslo", "Bank of America".
 _HEADS = ("University|Bank|Institute|College|Ministry|Department|Museum|Academy|Society|"
           "Federation|Association|Council|Board|Church|School|Faculty|Office|Court|"
@@ -60,7 +67,8 @@ _JOINERS = frozenset({"of", "for", "de", "du", "des", "del", "di", "van", "von",
                       "für", "&"})
 # Two-letter legal forms that are also abbreviations or words in capitals ("SUCH AS").
 _SHORT_FORMS = frozenset({"AS", "SA", "SE", "AB", "SL", "KK", "UG", "LP", "AG", "KG", "BV",
-                          "NV", "SAS", "ASA"})
+                          "NV", "SAS", "ASA", "HB", "KB", "OG", "CV", "SPA", "SIA", "LTD",
+                          "INC", "CORP", "LIMITED"})
 # Capitalised words that start a sentence or introduce a name, never part of a company.
 _OUTSIDE = frozenset({
     "a", "an", "and", "at", "about", "after", "also", "as", "before", "both", "but", "by", "call",
