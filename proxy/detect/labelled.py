@@ -2,6 +2,8 @@
 - `key: value` lines (YAML, forms, logs), `"key": "value"` (JSON in a message) and
   `key=value` (logfmt, query strings), where the key names what the value is
   (`postcode: 10993`, `"phone_number": "98112848"`, `billing_city=Hope`);
+- lines of "label value" pairs typed without colons ("name ana horvat, phone number
+  091 234 5678, city zadar"), when two or more labels on the line name personal data;
 - the cells of a pasted table (CSV, TSV, `;` or `|` separated) under a header that names
   what they hold (`name,phone_number,city`). Rows count while they have the header's
   number of cells; quoted cells may hold the separator.
@@ -61,9 +63,44 @@ _KEYED = re.compile(
     rf"|(?<![\w-])(?P<eq_key>{_KEY})=(?P<eq_value>[^\s&,;\"']+)")
 
 
+# A line of comma-separated "label value" pairs, as typed in chat without colons:
+# "name ana horvat, phone number 091 234 5678, city zadar".
+_PAIR = re.compile(r"[^,\n]+")
+_PAIR_KEY = re.compile(r"[ \t]*([^\W\d_]+(?:[ _][^\W\d_]+){0,2})[ \t]+(?=\S)")
+
+
+def _spoken_pairs(text: str) -> list[Span]:
+    """Values of a line made of two or more "label value" pairs split by commas."""
+    spans: list[Span] = []
+    for line in re.finditer(r"[^\n]*,[^\n]*", text):
+        found = []
+        pairs = list(_PAIR.finditer(line.group()))
+        for pair in pairs:
+            key = _PAIR_KEY.match(pair.group())
+            if key is None:
+                continue
+            words = key.group(1).split()
+            # the longest label first: "credit card number", then "credit card"...
+            for size in range(len(words), 0, -1):
+                entity = entity_for(" ".join(words[:size]))
+                if entity is None:
+                    continue
+                label_end = pair.group().index(words[size - 1], key.start(1)) + len(
+                    words[size - 1])
+                value = pair.group()[label_end:].strip()
+                if fits(entity, value):
+                    start = line.start() + pair.start() + pair.group().index(value, label_end)
+                    found.append(Span(start, start + len(value), entity, SCORE))
+                break
+        if len(found) >= 2 and 2 * len(found) >= len(pairs):   # a record, not prose
+            spans += found
+    return spans
+
+
 def labelled_values(text: str) -> list[Span]:
-    """Values of `key: value`, `"key": "value"` and `key=value` pairs, and table cells."""
-    spans = table_columns(text)
+    """Values of `key: value`, `"key": "value"` and `key=value` pairs, of lines of
+    "label value" pairs, and table cells."""
+    spans = table_columns(text) + (_spoken_pairs(text) if "," in text else [])
     for match in _KEYED.finditer(text):
         kind = match.lastgroup.rsplit("_", 1)[0] if match.lastgroup else ""
         entity = entity_for(match.group(f"{kind}_key"))
