@@ -83,3 +83,18 @@ async def test_through_the_engine(analyzer: WorkerPoolAnalyzer, case: dict[str, 
         assert value not in out, (value, out)
     for value in case["kept"]:
         assert value in out, (value, out)
+
+
+def test_hyphenated_and_apostrophe_runs_are_fast() -> None:
+    # `Ana-Ana-...` was retried as a list from each part and backtracked (3 s at 16 KB).
+    likely_names("Ana")
+    for unit in ("Ana-", "Ana'", "O'"):
+        text = (unit * (200_000 // len(unit)))[:200_000]
+        start = time.process_time()
+        likely_names(text)
+        strong_names(text)
+        assert time.process_time() - start < 1.5, unit  # about 0.1 s
+
+
+def test_empty_texts_have_no_names() -> None:
+    assert strong_names("") == [] and strong_names("\n\n") == [] and likely_names("") == []

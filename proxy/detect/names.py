@@ -98,14 +98,20 @@ RARE_LOWER_CASE = 3.0
 NAME_INSIDE_MARGIN = 0.5
 COMMON_SURNAME = 2.5  # borne by 300 in a million or more: Park, Young, King
 # A list of capitalised items, one or two words each: "Mijo, Ana and Petar".
-_ITEM = r"[A-Z][^\W\d_]+(?:['\u2019\-][^\W\d_]+)*(?:[ \t][A-Z][^\W\d_]+(?:['\u2019\-][^\W\d_]+)*)?"
-_LIST = re.compile(rf"(?<![\w]){_ITEM}(?:(?:,[ \t]*(?:(?:and|&)[ \t]+)?|[ \t]+(?:and|&)[ \t]+)"
-                   rf"{_ITEM})+(?![\w])")
+# Repeats are possessive and a list starts after no letter or joiner: `Ana-Ana-Ana-...`
+# would otherwise be retried from each part and backtracked through (quadratic).
+_WORD_PARTS = r"[^\W\d_]++(?:['\u2019\-][^\W\d_]++)*+"
+_ITEM = rf"[A-Z]{_WORD_PARTS}(?:[ \t][A-Z]{_WORD_PARTS})?"
+_LIST = re.compile(rf"(?<![\w'\u2019\-]){_ITEM}"
+                   rf"(?:(?:,[ \t]*(?:(?:and|&)[ \t]+)?|[ \t]+(?:and|&)[ \t]+){_ITEM})+(?![\w])")
 _LIST_ITEM = re.compile(_ITEM)
 _LIST_AND = re.compile(r"[ \t](?:and|&)[ \t]")
 _LINE = re.compile(r"[^\n]+")
-_STREET_LINE = re.compile(r"[ \t]*(?:\d+[A-Za-z]?(?:[-/]\d+)?,?[ \t]+[^\W\d_]{2,}|"
-                          r"(?:P\.?[ \t]?O\.?[ \t]+Box|Apt\.?|Suite|Flat)[ \t]+\w)", re.IGNORECASE)
+# The line under a name in a postal address block: a house number and a street word, or a
+# flat or box (`14 Maple Avenue`, `Apt 5`).
+_STREET_LINE_START = re.compile(r"[ \t]*(?:\d+[A-Za-z]?(?:[-/]\d+)?,?[ \t]+[^\W\d_]{2,}|"
+                                r"(?:P\.?[ \t]?O\.?[ \t]+Box|Apt\.?|Suite|Flat)[ \t]+\w)",
+                                re.IGNORECASE)
 _SIGN_OFF = re.compile(r"[ \t]*(?:(?:best|kind|warm|warmest|with)[ \t]+regards|regards|"
                        r"sincerely|yours(?:[ \t]+(?:truly|sincerely))?|cheers|thanks|"
                        r"many[ \t]+thanks|thank[ \t]+you|best|best[ \t]+wishes|"
@@ -409,10 +415,12 @@ def _name_lines(text: str) -> list[Span]:
     a street with a number), or the line after a sign-off (Best regards,)."""
     spans = []
     lines = list(_LINE.finditer(text))
+    if not lines:
+        return []  # an empty text or only line breaks
     for before, line, after in zip([None, *lines[:-1]], lines, [*lines[1:], None],
                                    strict=True):
         signed = before is not None and _SIGN_OFF.fullmatch(before.group()) is not None
-        addressed = after is not None and _STREET_LINE.match(after.group()) is not None
+        addressed = after is not None and _STREET_LINE_START.match(after.group()) is not None
         if not (signed or addressed):
             continue
         value = line.group().strip()

@@ -67,7 +67,13 @@ _FIELD_TAIL = re.compile(r"(?i)(?:[ _]name)?[\"']?[ \t]*[:=][ \t]*[\"']?")
 _PLACE_OF = re.compile(r"(?i)place[ _]of[ _]$")
 _VALUE = re.compile(r"[^\W\d_]+(?:['\u2019.\-][^\W\d_]+)*(?:[ \t](?:[^\W\d_]+['\u2019.\-]?)+)"
                     r"{0,3}")
-_STREET_LINE = re.compile(r"[^\W\d_]{2,}.*\d|\d.*[^\W\d_]{2,}")
+# A line above a town in an address block is short and holds a number and a word (12 Main
+# St). Two searches, not one regex with `.*` between them, which backtracks over long lines.
+_HOUSE_DIGIT = re.compile(r"\d")
+_LETTERS_RUN = re.compile(r"[^\W\d_]{2}")
+MAX_STREET_LINE = 120
+# The end of a town's line: a trailing comma or full stop and spaces, then a line break.
+_LINE_END = re.compile(r"[ \t,.]*+\r?(?:\n|\Z)")
 # Lower-case words inside a place name (Sant Julià de Lòria, Stratford-upon-Avon).
 _PARTICLE_WORDS = ("de del della di da do dos das du des la le les el en y e i am an "
                        "im auf bei ob upon on of the sur sous van von der den op aan ter")
@@ -152,6 +158,16 @@ def find_places(text: str) -> tuple[list[Span], list[Span]]:
     """(places known by name alone, places the context vouches for: a cue word, a region
     or postcode beside them, a city field)."""
     return _Finder(text).run()
+
+
+def _is_street_line(text: str, newline: int) -> bool:
+    """The line ending at text[newline] is short and holds a number and a word."""
+    window = max(0, newline - MAX_STREET_LINE - 1)
+    above_start = text.rfind("\n", window, newline) + 1
+    if above_start == 0 and window > 0:
+        return False  # a long line: prose, not a street line
+    above = text[above_start:newline]
+    return _HOUSE_DIGIT.search(above) is not None and _LETTERS_RUN.search(above) is not None
 
 
 class _Finder:
@@ -341,16 +357,17 @@ class _Finder:
             or _POSTCODE_AFTER.match(self.text, end) is not None
 
     def _address_line(self, start: int, end: int) -> bool:
-        """The name is a line of its own (a trailing comma aside) under a street line."""
+        """The name is a line of its own (a trailing comma aside) under a street line.
+        Only the characters around the name are read: this runs for each capitalised
+        place, and a long line holds many."""
         text = self.text
-        line_start = text.rfind("\n", 0, start) + 1
-        line_end = text.find("\n", end)
-        line_end = len(text) if line_end < 0 else line_end
-        if text[line_start:start].strip() or text[end:line_end].strip(" \t,.") or \
-                line_start == 0:
+        line_start = start
+        while line_start > 0 and text[line_start - 1] in " \t":
+            line_start -= 1
+        if line_start == 0 or text[line_start - 1] != "\n" or \
+                _LINE_END.match(text, end) is None:
             return False
-        above = text[text.rfind("\n", 0, line_start - 1) + 1:line_start - 1]
-        return _STREET_LINE.search(above) is not None
+        return _is_street_line(text, line_start - 1)
 
     def _unknown_town(self, i: int) -> None:
         """A place the gazetteer does not know, before a region code and a postcode
