@@ -185,8 +185,12 @@ def _cue_names(text: str, pattern: re.Pattern[str], cue: str) -> list[Span]:
 
 
 def _sentence_start(text: str, position: int) -> bool:
-    before = text[:position].rstrip(" \t\"'(")
-    return not before or before[-1] in ".!?\n:"
+    # Read back from position, not text[:position].rstrip(): that copies the text before
+    # each capitalised word (quadratic on `Ana, Ana, ...`).
+    i = position
+    while i > 0 and text[i - 1] in " \t\"'(":
+        i -= 1
+    return i == 0 or text[i - 1] in ".!?\n:"
 
 
 def _capitalised(word: str) -> bool:
