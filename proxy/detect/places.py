@@ -15,7 +15,8 @@ How much context a name needs depends on what it names and on the word itself:
   than "to", "at", "from";
 - a region code (IL, QC, NSW) counts only right after "<place>, ";
 - lower case counts after a cue word or, in a text written wholly in lower case, when
-  the word is rare.
+  the word is rare; a country's name in lower case counts unless it is an ordinary
+  English word too (china, turkey).
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ from .terms import common_terms
 from .words import WORD, is_given_name, zipf
 
 SCORE = 0.7
+# Countries whose name in lower case is an ordinary English word.
+_WORD_COUNTRIES = frozenset({"china", "turkey", "chad", "jordan", "georgia", "guinea",
+                             "jersey", "niger", "man"})
 RARE_SCORE = 0.55     # a rare town without context: a person found there outranks it
 COMMON = 4.5          # zipf from which a word is ordinary English
 RARE = 2.5            # zipf under which a capitalised town needs no context
@@ -241,6 +245,10 @@ class _Finder:
         # many words, and a first call of zipf costs tens of microseconds).
         frequent = name in g.common if size == 1 else \
             not famous and all(zipf(w) >= COMMON for w in plain)
+        if not first_up and name in g.countries and name not in _WORD_COUNTRIES and \
+                name not in g.ordinary and not (size == 1 and is_given_name(value)):
+            self.cued.append(Span(start, end, "LOCATION", SCORE))   # italy, new zealand
+            return
         if not capitalised and frequent:
             return  # lower-case ordinary words: the bulk of matches, rejected cheaply
         if name in common_terms() or all(w.casefold() in common_terms() for w in plain) \
