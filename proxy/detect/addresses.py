@@ -104,6 +104,7 @@ class _Lists:
     english: frozenset[str]       # `after` and `before` types that are English words
     suffixes: tuple[str, ...]     # every suffix without its dot, longest first
     capital: frozenset[str]       # lead a street name only when capitalised (`Am Markt`)
+    strict: frozenset[str]        # English words that need a rare name (`Samantha Points`)
 
 
 @cache
@@ -111,11 +112,15 @@ def _lists() -> _Lists:
     text = (resources.files("proxy.detect") / "data" / "street_types.txt").read_text("utf-8")
     kinds: dict[str, set[str]] = {}
     marked: dict[str, set[str]] = {}
+    strict: set[str] = set()
     for line in text.splitlines():
         if not line.strip() or line.startswith("#"):
             continue
         kind, _, words = line.partition(":")
         for word in words.split():
+            if word.endswith("??"):   # an English word too, and a strict one
+                word = word[:-1]
+                strict.add(word[:-1])
             if word.endswith("?"):
                 word = word[:-1]
                 marked.setdefault(kind.strip(), set()).add(word)
@@ -128,7 +133,7 @@ def _lists() -> _Lists:
                   frozenset(marked.get("after", set()) | marked.get("before", set())
                             | marked.get("unit", set())),
                   tuple(sorted({w.rstrip(".") for w in suffix}, key=len, reverse=True)),
-                  frozenset(kinds["capital"]))
+                  frozenset(kinds["capital"]), frozenset(strict))
 
 
 _BOX_WORDS = ("po", "p.o.", "p. o.", "pob", "post office box", "postfach", "postboks",
@@ -365,8 +370,8 @@ class _Line:
                                                          or t.text == "The")]
         if any(_rare(t.text) for t in words):
             return True
-        return _shape(type_tok.text) != "lower" and any(_shape(t.text) != "lower"
-                                                         for t in words)
+        return type_tok.low.rstrip(".") not in self.lists.strict and \
+            _shape(type_tok.text) != "lower" and any(_shape(t.text) != "lower" for t in words)
 
     def _after(self, i: int) -> None:
         """`221B Baker Street`, `1600 Pennsylvania Ave NW`, `3 The Close`."""
@@ -871,6 +876,12 @@ def _windows(reaches: list[tuple[int, int]], text: str) -> list[tuple[int, int]]
 _SPACE = re.compile(r"\s")
 
 
+# US military mail: `PSC 1184, Box 0101`, `Unit 2050 Box 4190`, `APO AE 09012`.
+_MILITARY = re.compile(r"\b(?:(?:PSC|CMR|Unit) \d{1,5},? Box \d{1,5}"
+                       r"|(?:APO|FPO|DPO) A[AEP] \d{5}(?:-\d{4})?"
+                       r"|USNS [A-Z][a-z]+(?: [A-Z][a-z]+)?)\b")
+
+
 def street_addresses(text: str) -> list[Span]:
     if _DIGIT.search(text) is None and "/" not in text:  # no number, nor `s/n`
         return []
@@ -899,6 +910,7 @@ def street_addresses(text: str) -> list[Span]:
         reaches.append((max(0, size - match.end() - 40), size - match.start() + 12))
     zips = [(m.start(1), m.end(1)) for m in _TOWN_ZIP.finditer(text)
             if m.start() == 0 or not text[m.start() - 1].isalnum()]
+    units += [(m.start(), m.end()) for m in _MILITARY.finditer(text)]
     units += [(m.start(), m.end()) for m in _BP.finditer(text)
               if m.start() == 0 or not (text[m.start() - 1].isalnum()
                                         or text[m.start() - 1] in "._")]
