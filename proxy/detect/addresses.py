@@ -24,15 +24,15 @@ ordinary text; linear in the text's length.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from .places import is_known_place
 from .spans import Span
 from .terms import common_terms
+from .trie import trie_pattern
 from .words import zipf
 
 ENTITY = "STREET_ADDRESS"
@@ -147,29 +147,7 @@ _NOT_TOWN = frozenset({*_STOP, *(w for c in _CUE_WORDS for w in c.split()), "add
                        "adresse", "addr", "indirizzo", "dirección", "endereço"})
 
 
-def _trie(words: Iterable[str]) -> str:
-    """A regex matching any of `words`, shaped as a trie: Python's regex engine tries an
-    alternation's branches one by one, so 300 flat branches cost 300 tries a word."""
-    root: dict[str, Any] = {}
-    for word in words:
-        node = root
-        for char in word:
-            node = node.setdefault(char, {})
-        node[""] = {}
-
-    def build(node: dict[str, Any]) -> str:
-        ends = "" in node
-        branches = [re.escape(c).replace(r"\ ", "[ \t]?") + build(child)
-                    for c, child in sorted(node.items()) if c]
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        if ends:
-            return f"(?:{body})?"
-        return body
-
-    return build(root)
-
+_OPTIONAL_SPACE = "[ \t]?"   # a space in a listed word is optional: `p.o. box`, `p.o.box`
 
 # Scanning regexes start with a character class or a literal, so the regex engine skips
 # fast to where they can match; word boundaries are checked after a match.
@@ -183,14 +161,15 @@ def _gate() -> re.Pattern[str]:
     words = (lists.after | lists.before | lists.capital | lists.suffix | lists.unit
              | set(_BOX_WORDS)
              | set(_CUE_WORDS) | {"gate"})
-    return re.compile(rf"[{_BEFORE_WORD}](?:{_trie(words)})(?:(?<=/)|(?![^\W\d_]))")
+    listed = trie_pattern(words, _OPTIONAL_SPACE)
+    return re.compile(rf"[{_BEFORE_WORD}](?:{listed})(?:(?<=/)|(?![^\W\d_]))")
 
 
 @cache
 def _reversed_scan() -> re.Pattern[str]:
     """In reversed lower-cased text, a number right after a word ending in a street
     suffix (`hauptstraße 12`): the regex then starts at digits, not at every letter."""
-    suffixes = _trie(s[::-1] for s in _lists().suffixes)
+    suffixes = trie_pattern((s[::-1] for s in _lists().suffixes), _OPTIONAL_SPACE)
     return re.compile(rf"\d[ \t]++(?:\.?(?:rn|on|ºn|°n)[ \t]*+)?,?[ \t]*+\.?(?:{suffixes})"
                       rf"{_L}{{2}}")
 
@@ -579,7 +558,8 @@ def _weak_units() -> tuple[re.Pattern[str], re.Pattern[str]]:
     """A unit, floor or number word with its number (`Unit 7`, `No. 12`, `#4`), matched
     at a position and ending at one."""
     lists = _lists()
-    body = (r"(?:(?:" + _trie(lists.weak | lists.unit | {"house no", "door no", "h. no"})
+    words = lists.weak | lists.unit | {"house no", "door no", "h. no"}
+    body = (r"(?:(?:" + trie_pattern(words, _OPTIONAL_SPACE)
             + r")\.?[ ]?(?:no\.?[ ]?|#[ ]?)?|#[ ]?)[A-Za-z]?\d{1,5}[A-Za-z]?"
             r"(?:[/\-]\d{1,5}[A-Za-z]?)?(?![\w\-])")
     return (re.compile(body, re.IGNORECASE),

@@ -8,23 +8,25 @@ trie (`ab(?:c|d)`), each position costs about one walk down the trie.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 
-def trie_pattern(strings: list[str]) -> str:
-    """A pattern matching any of the strings, the longest when several match."""
+def trie_pattern(strings: Iterable[str], space: str | None = None) -> str:
+    """A pattern matching any of the strings, the longest when several match. `space`,
+    when given, is what a space in a string matches (`[ \t]?`: `p.o. box` or `p.o.box`)."""
     root: dict[str, Any] = {}
     for text in strings:
         node = root
         for char in text:
             node = node.setdefault(char, {})
         node[""] = {}
-    return _render(root)
+    return _render(root, space)
 
 
-def _render(node: dict[str, Any]) -> str:
-    branches = [re.escape(char) + _render(child) for char, child in sorted(node.items())
-                if char]
+def _render(node: dict[str, Any], space: str | None) -> str:
+    branches = [(space if char == " " and space is not None else re.escape(char))
+                + _render(child, space) for char, child in sorted(node.items()) if char]
     if not branches:
         return ""
     body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
