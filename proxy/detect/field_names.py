@@ -40,6 +40,7 @@ KEYS = {
     "EMAIL_ADDRESS": frozenset({"email", "emailaddress", "mail", "mailaddress"}),
     "IP_ADDRESS": frozenset({"ip", "ipaddress", "ipv4", "ipv6", "clientip", "remoteaddr"}),
 }
+_NOT_LETTER = re.compile(r"[\W_]")
 _BY_NAME = {name: entity for entity, names in KEYS.items() for name in names}
 _PREFIX = re.compile(r"^(?:billing|shipping|home|work|office|mailing|primary|customer|"
                      r"contact|patient|user|client|holder|private|personal)(?=.)")
@@ -47,7 +48,7 @@ _PREFIX = re.compile(r"^(?:billing|shipping|home|work|office|mailing|primary|cus
 
 def entity_for(field: str) -> str | None:
     """The entity type a field or column of this name holds, if it names one."""
-    folded = re.sub(r"[\W_]", "", field).casefold()
+    folded = _NOT_LETTER.sub("", field).casefold()
     entity = _BY_NAME.get(folded)
     if entity is None:
         entity = _BY_NAME.get(_PREFIX.sub("", folded))

@@ -101,6 +101,8 @@ def labelled_values(text: str) -> list[Span]:
     """Values of `key: value`, `"key": "value"` and `key=value` pairs, of lines of
     "label value" pairs, and table cells."""
     spans = table_columns(text) + (_spoken_pairs(text) if "," in text else [])
+    if ":" not in text and "=" not in text:
+        return spans
     for match in _KEYED.finditer(text):
         kind = match.lastgroup.rsplit("_", 1)[0] if match.lastgroup else ""
         entity = entity_for(match.group(f"{kind}_key"))
