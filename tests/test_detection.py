@@ -167,6 +167,15 @@ async def test_place_and_address_fields_in_tool_arguments(
     assert (sent_arguments["state"], sent_arguments["region"]) == ("open", "eu-west")
 
 
+async def test_a_listed_surname_the_model_calls_a_company_is_a_person(
+        analyzer: WorkerPoolAnalyzer) -> None:
+    [out] = await sent(analyzer, DEFAULT, "Big news from Nguyen this week")
+    assert out.startswith("Big news from <PERSON_") and "Nguyen" not in out
+    # a company by its legal form stays readable
+    text = "We licensed it from Initech GmbH last year."
+    assert await sent(analyzer, DEFAULT, text) == [text]
+
+
 async def test_camel_case_words_are_no_names(analyzer: WorkerPoolAnalyzer) -> None:
     texts = ["Set the button to OrangeRed and the border to DeepSkyBlue.",
              "Colours: LimeGreen, MediumPurple"]

@@ -31,7 +31,7 @@ from .places import find_places
 from .spans import Span, merge_overlaps
 from .spec import DetectionSpec
 from .terms import SOFT_ENTITIES, drop_ordinary
-from .words import NAME_WORD, is_given_name
+from .words import NAME_WORD, is_given_name, is_listed_surname
 
 # Entity types Presidio's own recognizers find (the others come from ours): by spaCy's
 # NER, and by patterns (DATE_TIME by both).
@@ -103,6 +103,18 @@ def _outside_allowed(text: str, spans: list[Span], allow: tuple[str, ...]) -> li
         return spans
     allowed = [(m.start(), m.end()) for term in allow for m in _phrase(term).finditer(text)]
     return [s for s in spans if not any(a <= s.start and s.end <= b for a, b in allowed)]
+
+
+def _as_person(text: str, span: Span) -> Span:
+    """An organisation by NER that is one or two listed names (`Kardashian`, `Selena`):
+    the small model takes unfamiliar people for companies. Otherwise left as it is (and
+    dropped later, when the policy does not ask for organisations)."""
+    words = NAME_WORD.findall(text[span.start:span.end])
+    if 1 <= len(words) <= 2 and all(
+            is_given_name(w) or is_listed_surname(w) for w in words) and \
+            words[0][0].isupper():
+        return Span(span.start, span.end, "PERSON", span.score)
+    return span
 
 
 def _outside(text: str, companies: list[Span], spans: list[Span]) -> list[Span]:
@@ -178,7 +190,10 @@ class DetectionEngine:
             scoped = spec.keep_common_terms and set(ner_wanted) <= SOFT_ENTITIES
             kept = [[s for s in found if s.score >= spec.min_score]
                     for found in (structured, [*names, *vouched])]
-            spans += self._ner(text, ner_wanted, kept if scoped else None)
+            asked = sorted({*ner_wanted, "ORGANIZATION"} if "PERSON" in wanted else ner_wanted)
+            found = self._ner(text, asked, kept if scoped else None)
+            spans += [_as_person(text, s) if s.entity == "ORGANIZATION" and
+                      "ORGANIZATION" not in wanted else s for s in found]
         spans = [s for s in spans if s.entity in wanted and s.score >= spec.min_score]
         vouched = [s for s in vouched if s.score >= spec.min_score]
         if wanted & {"PERSON", "LOCATION", "ORGANIZATION"}:
