@@ -14,7 +14,7 @@ from .audit import AuditSink, JsonlAuditSink
 from .config import GatewayConfig, Settings
 from .connections import continue_unless_too_large
 from .detect.pool import Analyzer, WorkerPoolAnalyzer
-from .detect.words import warm_up
+from .detect.words import warm_up_word_frequencies
 from .keys import derive, load_master_key
 from .metrics import Metrics
 from .pipeline import REQUEST_ID, Gateway
@@ -51,7 +51,7 @@ def create_app(settings: Settings, *, analyzer: Analyzer | None = None,
     app[CONFIG] = config
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
-        await asyncio.to_thread(warm_up)  # propagation reads the word lists in this process
+        await asyncio.to_thread(warm_up_word_frequencies)  # propagation reads them here
         pool = None
         active: Analyzer
         if analyzer is None:

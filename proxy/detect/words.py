@@ -124,14 +124,22 @@ def is_listed_surname(word: str) -> bool:
     return key in surnames().scores and key not in surnames().words
 
 
-def warm_up() -> None:
-    """Load the word lists now (a few hundred ms) rather than inside the first request."""
+def warm_up_word_frequencies() -> None:
+    """Load what propagation reads in the gateway process (the common terms and word
+    frequencies), rather than inside the first request; not the name lexicons, which only
+    the detection workers read (about 27 MB each)."""
     from .terms import common_terms
 
-    given_names()
-    surnames()
     common_terms()
     zipf("warm")
+
+
+def warm_up() -> None:
+    """Load the word lists and name lexicons now (a few hundred ms) rather than inside the
+    first request."""
+    warm_up_word_frequencies()
+    given_names()
+    surnames()
 
 
 @cache
