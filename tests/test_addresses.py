@@ -1,4 +1,4 @@
-"""Street addresses (proxy/detect/addresses.py) from a YAML fixture: street_addresses
+"""Street addresses (proxy/detect/addresses/) from a YAML fixture: street_addresses
 directly, its speed on a large text, and address blocks through the real detector."""
 
 from __future__ import annotations
