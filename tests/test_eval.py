@@ -119,6 +119,8 @@ def test_folding_maps_every_character_back_into_the_original(chars: list[str]) -
     ("1\u20112", "1-2"), ("J\u0430ne", "Jane"), ("\u041c\u043e\u0441\u043a\u0432\u0430",
                                                  "\u041c\u043e\u0441\u043a\u0432\u0430"),
     ("4 1 1 1 1 1 1", "4111111"), ("see 4 1 1 1 1 1 1.", "see 4111111."),
+    ("Phone:\\n+46 809", "Phone: \n+46 809"), ("a\\tB", "a \tB"),
+    ("C:\\nikolaj", "C:\\nikolaj"),
 ])
 def test_folding_rules(text: str, plain: str) -> None:
     assert fold(text).text == plain

@@ -13,7 +13,9 @@ Folding:
 - in a word that mixes Latin with Cyrillic or Greek, look-alike letters become Latin
   (a purely Cyrillic or Greek word is left alone);
 - characters spaced out one by one (`4 1 1 1 ...`, `j a n e @ ...`, six or more, one or
-  two spaces apart) are joined.
+  two spaces apart) are joined;
+- an escaped line break or tab written out in a paste (`Phone:\\n+46 ...`, from a log or
+  a string literal) reads as one, unless a lower-case letter follows (`C:\\nikolaj`).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ _LOOKALIKES = {
 }
 _WORD = re.compile(r"[^\W\d_]+")
 _SPACED_OUT = re.compile(r"(?<![^\W_])\S(?: {1,2}\S){5,}(?![^\W_])")
+_ESCAPED_BREAK = re.compile(r"\\([ntr])(?![a-z])")
 
 
 @dataclass
@@ -88,6 +91,14 @@ def _latin_lookalikes(folded: Folded) -> Folded:
     return Folded("".join(text), folded.starts, folded.ends) if changed else folded
 
 
+def _escaped_breaks(folded: Folded) -> Folded:
+    """`\\n` and `\\t` written out become a space and a line break or tab: two characters
+    for two, so offsets stay as they are."""
+    text = _ESCAPED_BREAK.sub(lambda m: " " + ("\t" if m.group(1) == "t" else "\n"),
+                              folded.text)
+    return Folded(text, folded.starts, folded.ends)
+
+
 def fold(text: str) -> Folded:
     if text.isascii():
         folded = Folded(text, list(range(len(text))), list(range(1, len(text) + 1)))
@@ -102,6 +113,8 @@ def fold(text: str) -> Folded:
                 ends.append(i + 1)
         # Look-alikes are judged after invisible characters are gone: `W\u200bЕST` is a word.
         folded = _latin_lookalikes(Folded("".join(chars), starts, ends))
+    if "\\" in folded.text:
+        folded = _escaped_breaks(folded)
     if not _SPACED_OUT.search(folded.text):
         return folded
     joined: set[int] = set()
