@@ -483,12 +483,29 @@ def _field_values(text: str) -> list[Span]:
     return spans
 
 
+# A hashtag of a given name and a surname in camel case: #JustinBieber, #AnaHorvat.
+_HASHTAG = re.compile(r"(?<![\w#])#([A-Z][a-z]+)([A-Z][a-z]+)(?![^\W\d_])")
+
+
+def _hashtag_names(text: str) -> list[Span]:
+    """The two words of a name written as a hashtag, each its own finding (one word in
+    camel case would read as an identifier)."""
+    spans = []
+    for match in _HASHTAG.finditer(text):
+        first, last = match.group(1), match.group(2)
+        if is_given_name(first) and (is_listed_surname(last) or is_given_name(last)
+                                     or zipf(last) < RARE_LOWER_CASE):
+            spans += [Span(match.start(1), match.end(1), "PERSON", STRONG_SCORE),
+                      Span(match.start(2), match.end(2), "PERSON", STRONG_SCORE)]
+    return spans
+
+
 def strong_names(text: str) -> list[Span]:
     """Names the context vouches for: after a strong cue, in a name field or column."""
     asked = _cue_names(text, _ASKED, "strong") if "?" in text else []
     return [*_cue_names(text, _STRONG_CUE, "strong"), *asked,
             *_field_values(text), *_name_lines(text),
-            *_speakers(text)]
+            *_speakers(text), *(_hashtag_names(text) if "#" in text else [])]
 
 
 def likely_names(text: str) -> list[Span]:

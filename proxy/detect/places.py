@@ -34,6 +34,12 @@ from .terms import common_terms
 from .words import WORD, is_given_name, zipf
 
 SCORE = 0.7
+# What people call a few places in chat: in any case, anywhere (nyc, philly) ...
+_NICKNAMES = frozenset({"nyc", "philly", "nola", "socal", "norcal", "chitown", "joburg"})
+# ... and in capitals after a word like "in" or "to" ("back in NY", "flying to LA").
+_SHORT_NAMES = frozenset({"LA", "SF", "DC", "NY", "NJ", "UK", "USA", "UAE", "NZ", "KL"})
+_PHRASE_END = re.compile(r"[ \t]*(?:$|[.,;:!?)\n]|(?:for|on|at|in|and|tomorrow|today|"
+                         r"tonight|this|next|last|soon|now)\b)")
 # Countries whose name in lower case is an ordinary English word.
 _WORD_COUNTRIES = frozenset({"china", "turkey", "chad", "jordan", "georgia", "guinea",
                              "jersey", "niger", "man"})
@@ -192,6 +198,10 @@ class _Finder:
             k = key(word)
             if k in _FIELD_WORDS:
                 self._field(i, k)
+            if k in _NICKNAMES or (word in _SHORT_NAMES and self._short_name(i)):
+                self.cued.append(Span(words[i].start(), words[i].end(), "LOCATION", SCORE))
+                i += 1
+                continue
             most = lookup.get(k)
             # A lower-case frequent word (the, in, best): only a name of several words,
             # in a text written in lower case, may start with it.
@@ -208,6 +218,14 @@ class _Finder:
                 self._unknown_town(i)
             i += size or 1
         return self.likely, self.cued
+
+    def _short_name(self, i: int) -> bool:
+        """`LA`, `NY` after "in", "near"... or after "to", "from" at the end of a phrase
+        ("flying to LA for the weekend"; not "set it to SF mode")."""
+        match = self.words[i]
+        cue = self._cue(match.start())
+        return cue == "strong" or (cue == "weak" and _PHRASE_END.match(
+            self.text, match.end()) is not None)
 
     def _longest(self, i: int, k: str, most: int) -> int:
         """How many words from word i name a place (0: none)."""
