@@ -122,10 +122,12 @@ def _pieces(masked: str) -> list[tuple[int, int]]:
         if run.end() - run.start() <= _LONGEST_RUN:
             pieces.append(run.span())
             continue
-        for piece in _DIGIT_RUN.finditer(_GAPS.sub(lambda m: "_" * len(m.group()),
-                                                   masked[:run.end()]), run.start()):
+        # The run alone is rewritten (not the text before it: that made many long runs
+        # quadratic); the run pattern looks at nothing before its first character.
+        gapped = _GAPS.sub(lambda m: "_" * len(m.group()), run.group())
+        for piece in _DIGIT_RUN.finditer(gapped):
             if piece.end() - piece.start() <= _LONGEST_RUN:
-                pieces.append(piece.span())
+                pieces.append((run.start() + piece.start(), run.start() + piece.end()))
     return pieces
 
 
