@@ -3,6 +3,7 @@ pairs, from tests/fixtures/detection/labelled.yaml, and through the real detecto
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -35,3 +36,10 @@ async def test_a_pasted_table_is_tokenized_cell_by_cell(analyzer: WorkerPoolAnal
     [out] = await sent(analyzer, DEFAULT, "name,phone_number,city\nEgil Lund,98112848,Stowe")
     assert out.startswith("name,phone_number,city\n<PERSON_")
     assert not any(v in out for v in ("Egil", "Lund", "98112848", "Stowe"))
+
+
+def test_a_long_key_costs_linear_time() -> None:
+    text = "x: 1\n" + "a_" * 50_000 + "b=1"
+    started = time.perf_counter()
+    labelled_values(text)
+    assert time.perf_counter() - started < 1.5

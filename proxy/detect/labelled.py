@@ -55,8 +55,9 @@ def _header(line: str) -> tuple[str, dict[int, str], int] | None:
 
 
 # `key: value` on a line of its own (a list dash allowed), `"key": "value"` anywhere, and
-# `key=value` up to a separator. Keys are words joined by spaces, `_` or `-`.
-_KEY = r"[^\W\d_][\w-]*(?:[ _][\w-]+){0,3}"
+# `key=value` up to a separator. Keys are words joined by spaces, `_` or `-`. `_` is a
+# word character already; as a separator too it made `a_b_c_...=` backtrack cubically.
+_KEY = r"[^\W\d_][\w-]*+(?: [\w-]++){0,3}"
 _KEYED = re.compile(
     rf"(?m)^[ \t]*(?:[-*][ \t]+)?(?P<line_key>{_KEY})[ \t]*:[ \t]*(?P<line_value>[^\n]+?)[ \t]*$"
     rf"|[\"'](?P<quoted_key>{_KEY})[\"'][ \t]*:[ \t]*[\"'](?P<quoted_value>[^\"'\n]+)[\"']"
