@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .. import answer_json
@@ -69,10 +69,45 @@ def event_json(event: SSEEvent, restorer: Restorer) -> Json:
 
 @dataclass(frozen=True)
 class Endpoint:
-    """A known endpoint: `inspect` endpoints carry texts, the others carry no body."""
+    """A known endpoint: `inspect` endpoints carry texts, the others carry no body.
+
+    Every known endpoint's answer is restored: tokens of this request, and tokens of the
+    same tenant that the provider kept (a stored response, a batch's results), from the
+    vault. `handler` inspects a body that is not one JSON document (a multipart upload);
+    without one, the body must be JSON and is inspected by the format's `extract`.
+    """
 
     name: str
     inspect: bool
+    handler: BodyHandler | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class OutboundBody:
+    """An inspected body, ready to go upstream, and its content type."""
+
+    body: bytes
+    content_type: str = "application/json"
+
+
+class InspectsBodies(Protocol):
+    """What a body handler may ask of inspection, for one request: every call detects,
+    tokenizes with the request's tokens and adds to its audit line; a refusal raises."""
+
+    async def json_body(self, fmt: ApiFormat, endpoint: Endpoint, body: bytes) -> bytes:
+        """One JSON document of `endpoint`, inspected by `fmt`'s rules (a batch line)."""
+        ...
+
+    async def text(self, text: str) -> str:
+        """Plain text (an uploaded text file), pseudonymized."""
+        ...
+
+
+class BodyHandler(Protocol):
+    """Inspects the body of an endpoint whose body is not one JSON document."""
+
+    async def inspect(self, body: bytes, content_type: str, inspect: InspectsBodies
+                      ) -> OutboundBody: ...
 
 
 _MODELS = Endpoint("models", inspect=False)
