@@ -1,0 +1,153 @@
+"""The one place where vault values are encrypted: `SealedVault`, a TokenVault over any store.
+
+Per tenant, keys come from the master key and the tenant's random salt (kept in the store,
+made on its first store): a lookup key and a data key, via HKDF. A token becomes a lookup
+id (its HMAC under the lookup key), a value a blob sealed with AES-GCM (random 96-bit
+nonce) whose associated data binds tenant and lookup id. So the store holds no token and
+no value; a blob moved to another tenant or token does not open (it is treated as absent
+and counted); and deleting the salt shreds the tenant's blobs, copies included.
+
+Salts are read from the store on every call rather than cached: another replica, or the
+`aliasgate vault purge` command, may shred a tenant at any time, and a cached salt would
+keep writing blobs under keys that no longer exist anywhere else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from ..keys import derive
+from .store import VaultStore
+
+log = logging.getLogger("aliasgate")
+
+_VERSION = b"\x01"       # first byte of a blob: lets a later format coexist with this one
+_NONCE_BYTES = 12
+_TAG_BYTES = 16
+_ID_BYTES = 16           # tenant and lookup ids: 128 bits, fixed length so the AAD is unambiguous
+_SALT_BYTES = 32
+_INFO = b"aliasgate/vault/v1"
+
+
+def _utf8(text: str) -> bytes:
+    # Values may hold lone surrogates (JSON allows "\ud800"): keep them byte for byte.
+    return text.encode("utf-8", "surrogatepass")
+
+
+class Companion(Protocol):
+    """Something that lives as long as the vault (the SQLite retention sweep)."""
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class _TenantKeys:
+    tenant: bytes
+    lookup_key: bytes
+    aead: AESGCM
+
+    def lookup_id(self, token: str) -> bytes:
+        return hmac.digest(self.lookup_key, _utf8(token), hashlib.sha256)[:_ID_BYTES]
+
+    def _aad(self, lookup: bytes) -> bytes:
+        return _INFO + self.tenant + lookup
+
+    def seal(self, lookup: bytes, value: str) -> bytes:
+        nonce = secrets.token_bytes(_NONCE_BYTES)
+        return _VERSION + nonce + self.aead.encrypt(nonce, _utf8(value), self._aad(lookup))
+
+    def open(self, lookup: bytes, blob: bytes) -> str | None:
+        """The value, or None for a blob that is not this tenant's and this token's."""
+        if len(blob) < 1 + _NONCE_BYTES + _TAG_BYTES or blob[:1] != _VERSION:
+            return None
+        nonce, sealed = blob[1:1 + _NONCE_BYTES], blob[1 + _NONCE_BYTES:]
+        try:
+            plain = self.aead.decrypt(nonce, sealed, self._aad(lookup))
+        except InvalidTag:
+            return None
+        return plain.decode("utf-8", "surrogatepass")
+
+
+class SealedVault:
+    """A TokenVault that encrypts before, and decrypts after, any backend."""
+
+    def __init__(self, store: VaultStore, master: bytes, *,
+                 companions: Sequence[Companion] = ()) -> None:
+        self._store = store
+        self._master = master
+        self._companions = list(companions)
+        self.unopened = 0   # blobs that did not open: moved, altered, or of a shredded salt
+
+    def _tenant_id(self, tenant: str) -> bytes:
+        # Keyed, so the store cannot be joined to audit lines without the master key.
+        key = derive(self._master, "vault-tenant")
+        return hmac.digest(key, _utf8(tenant), hashlib.sha256)[:_ID_BYTES]
+
+    def _keys(self, tenant_id: bytes, tenant: str, salt: bytes) -> _TenantKeys:
+        material = HKDF(SHA256(), 64, salt=salt, info=_INFO).derive(
+            derive(self._master, "vault-data", tenant))
+        return _TenantKeys(tenant_id, material[:32], AESGCM(material[32:]))
+
+    async def store(self, tenant: str, values: Mapping[str, str]) -> None:
+        if not values:
+            return
+        tenant_id = self._tenant_id(tenant)
+        salt = await self._store.salt(tenant_id)
+        if salt is None:
+            salt = await self._store.create_salt(tenant_id, secrets.token_bytes(_SALT_BYTES))
+        keys = self._keys(tenant_id, tenant, salt)
+        blobs = {}
+        for token, value in values.items():
+            lookup = keys.lookup_id(token)
+            blobs[lookup] = keys.seal(lookup, value)
+        await self._store.put(tenant_id, blobs)
+
+    async def lookup(self, tenant: str, tokens: Collection[str]) -> dict[str, str]:
+        if not tokens:
+            return {}
+        tenant_id = self._tenant_id(tenant)
+        salt = await self._store.salt(tenant_id)
+        if salt is None:
+            return {}   # nothing stored for this tenant, or it was shredded
+        keys = self._keys(tenant_id, tenant, salt)
+        wanted = {keys.lookup_id(token): token for token in set(tokens)}
+        found: dict[str, str] = {}
+        failed = 0
+        for lookup, blob in (await self._store.get(tenant_id, list(wanted))).items():
+            token = wanted.get(lookup)
+            value = None if token is None else keys.open(lookup, blob)
+            if token is None or value is None:
+                failed += 1
+                continue
+            found[token] = value
+        if failed:
+            self.unopened += failed
+            log.warning("vault: %d entries did not open (moved, altered or shredded); "
+                        "treated as absent", failed)
+        return found
+
+    async def purge_tenant(self, tenant: str) -> int:
+        return await self._store.delete_tenant(self._tenant_id(tenant))
+
+    async def purge_older_than(self, age: timedelta) -> int:
+        return await self._store.delete_older_than(age)
+
+    async def problem(self) -> str | None:
+        return await self._store.problem()
+
+    async def close(self) -> None:
+        for companion in self._companions:
+            await companion.close()
+        await self._store.close()
