@@ -1,4 +1,5 @@
-"""Anthropic wire format: Messages (plain and streamed), token counting and Models."""
+"""Anthropic wire format: Messages (plain, streamed, threaded), token counting, Message
+Batches (anthropic_batches.py) and Models."""
 
 from __future__ import annotations
 
@@ -10,8 +11,16 @@ from typing import Any
 
 from ..jsonbudget import Budget
 from ..reidentify import Restorer, StreamRestorer
-from ..shapes import IDENTIFIER, INTEGER
+from ..shapes import INTEGER
 from ..sse import SSEEvent
+from .anthropic_batches import (
+    ANSWER_IS_BATCH,
+    BATCH_ID,
+    extract_batch,
+    find_batch_endpoint,
+    results_through_gateway,
+)
+from .anthropic_batches import CREATE as BATCH_CREATE
 from .base import (
     NOWHERE,
     Endpoint,
@@ -35,6 +44,8 @@ _ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error",
 # Streamed delta type -> the field that holds its text.
 _DELTA_FIELDS = {"text_delta": "text", "input_json_delta": "partial_json"}
 _NO_KEYS: frozenset[str] = frozenset()
+# Pagination cursors are ids (of a batch, a model): no dots, colons or slashes.
+_PAGE_ID = BATCH_ID
 
 
 def _binary_part(node: dict[str, Any]) -> str | None:
@@ -49,8 +60,10 @@ def _binary_part(node: dict[str, Any]) -> str | None:
 
 
 _RULES = WalkRules(
+    # previous_message_id: a message thread's `{"type": "continue", "previous_message_id"}`
+    # (and `diagnostics`): a response id. Any other text in `thread` is inspected.
     identifier_keys=frozenset({"model", "role", "type", "id", "tool_use_id", "media_type",
-                               "stop_reason", "service_tier"}),
+                               "stop_reason", "service_tier", "previous_message_id"}),
     free_form_keys=frozenset({"input", "metadata"}),
     embedded_json_keys=frozenset(),
     binary_part=_binary_part,
@@ -69,21 +82,29 @@ _SIGNED_DELTAS = frozenset({"thinking", "signature"})
 class AnthropicFormat:
     name = "anthropic"
     query_params: Mapping[str, re.Pattern[str]] = MappingProxyType({
-        "beta": re.compile("true|false"), "limit": INTEGER, "after_id": IDENTIFIER,
-        "before_id": IDENTIFIER})
+        "beta": re.compile("true|false"), "limit": INTEGER, "after_id": _PAGE_ID,
+        "before_id": _PAGE_ID})
 
     def endpoint(self, method: str, subpath: str) -> Endpoint | None:
-        return find_endpoint(_ENDPOINTS, method, subpath)
+        return find_endpoint(_ENDPOINTS, method, subpath) or \
+            find_batch_endpoint(method, subpath)
 
     def placement(self, subpath: str, body: Json | None) -> Placement:
         return NOWHERE
 
     def extract(self, endpoint: Endpoint, body: Json, budget: Budget) -> Extraction:
+        if endpoint == BATCH_CREATE:
+            return extract_batch(_RULES, body, budget)
         require(body, "messages", list)
         return walk(_RULES, body, budget)
 
     def restore_body(self, body: Json, restorer: Restorer) -> Json:
         return restore_json(body, restorer, _NO_KEYS, _SIGNED)
+
+    def rewrite_answer(self, endpoint: Endpoint, body: Json) -> Json:
+        """A JSON answer as the client must get it, tokens or not: a batch's results
+        address points back at the gateway."""
+        return results_through_gateway(body) if endpoint.name in ANSWER_IS_BATCH else body
 
     def stream_rewriter(self, restorer: Restorer) -> AnthropicStream:
         return AnthropicStream(restorer)
