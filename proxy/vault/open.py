@@ -70,7 +70,7 @@ async def open_vault(settings: VaultSettings, state_dir: Path, master: bytes, *,
     retention = timedelta(days=settings.retention_days)
     if settings.backend == "redis":
         assert settings.url is not None, "VaultSettings requires a url for redis"
-        return SealedVault(RedisStore(settings.url, retention), master)
+        return SealedVault(await RedisStore.open(settings.url, retention), master)
     store = await SqliteStore.open(state_dir / FILE_NAME)
     if not sweep:
         return SealedVault(store, master)

@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
+from redis.utils import get_lib_version
 
 from ..logs import library_words
 from . import VaultUnavailable
@@ -40,14 +41,22 @@ class RedisStore:
     """A VaultStore in Redis. `prefix` separates deployments (and tests) sharing one Redis."""
 
     def __init__(self, url: str, retention: timedelta, *, prefix: str = PREFIX,
-                 timeout: float = 2.0) -> None:
+                 socket_seconds: float = 2.0) -> None:
         self._client: Redis = Redis.from_url(
-            url, socket_timeout=timeout, socket_connect_timeout=timeout,
+            url, socket_timeout=socket_seconds, socket_connect_timeout=socket_seconds,
             retry=Retry(NoBackoff(), 1))
         self._retention = retention
         self._ttl = int(retention.total_seconds())
         self._prefix = prefix
-        self._deadline = timeout * 3   # connect, one retry, and the answer
+        self._deadline = socket_seconds * 3   # connect, one retry, and the answer
+
+    @classmethod
+    async def open(cls, url: str, retention: timedelta, *, prefix: str = PREFIX,
+                   socket_seconds: float = 2.0) -> RedisStore:
+        # redis-py reads its package metadata (a file) on its first connection and caches
+        # it: read it here, in a thread, so that first connection does not block the loop.
+        await asyncio.to_thread(get_lib_version)
+        return cls(url, retention, prefix=prefix, socket_seconds=socket_seconds)
 
     def _salt_key(self, tenant: bytes) -> str:
         return f"{self._prefix}salt:{tenant.hex()}"
