@@ -47,7 +47,7 @@ async def inspect_batch_file(inspect: InspectsBodies, fmt: ApiFormat, text: str)
             raise BadRequest(f"line {line.number} of the batch file: custom_id must be a "
                              "string")
         try:
-            body = await inspect.json_body(fmt, line.endpoint, line.body)
+            body = await _inspect_body(inspect, fmt, line)
         except (BadRequest, Refused, Blocked, PayloadTooLarge) as exc:
             raise type(exc)(f"line {line.number} of the batch file: {exc.message}") from exc
         # The inspected body goes in as it came back, spliced after the other keys (their
@@ -56,6 +56,18 @@ async def inspect_batch_file(inspect: InspectsBodies, fmt: ApiFormat, text: str)
                           ensure_ascii=False, separators=(",", ":"))[:-1]
         out.append(head.encode("utf-8", "backslashreplace") + b',"body":' + body + b"}\n")
     return b"".join(out)
+
+
+async def _inspect_body(inspect: InspectsBodies, fmt: ApiFormat, line: _Line) -> bytes:
+    """A line's body, inspected as the same request sent directly would be: by its
+    endpoint's handler when it has one (token ids), else as the endpoint's JSON."""
+    handler = line.endpoint.handler
+    if handler is None:
+        return await inspect.json_body(fmt, line.endpoint, line.body)
+    sent = await handler.inspect(line.body, "application/json", inspect)
+    if sent.content_type != "application/json":
+        raise Refused("a batch request's body must stay one JSON document")
+    return sent.body
 
 
 def _parse_lines(fmt: ApiFormat, text: str) -> list[_Line]:
@@ -87,7 +99,7 @@ def _parse_line(fmt: ApiFormat, number: int, raw: str) -> _Line:
     if not isinstance(body, dict):
         raise BadRequest(f"{where}: body must be a JSON object")
     endpoint = fmt.endpoint("POST", url) if isinstance(url, str) and url in BATCH_URLS else None
-    if endpoint is None or not endpoint.inspect or endpoint.handler is not None:
+    if endpoint is None or not endpoint.inspect:
         raise Refused(f"{where} names an endpoint aliasgate does not inspect in a batch; "
                       "the upload was not sent")
     encoded = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
