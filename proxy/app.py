@@ -20,11 +20,14 @@ from .metrics import Metrics
 from .pipeline import REQUEST_ID, Gateway
 from .routes import RouteTable
 from .upstream import Upstream
+from .vault import TokenVault
+from .vault.open import open_vault
 
 GATEWAY = web.AppKey("gateway", Gateway)
 ANALYZER = web.AppKey("analyzer", Analyzer)
 AUDIT = web.AppKey("audit", AuditSink)
 METRICS = web.AppKey("metrics", Metrics)
+VAULT = web.AppKey("vault", TokenVault)
 CONFIG = web.AppKey("config", GatewayConfig)   # the server reads its edge limits here
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -66,12 +69,15 @@ def create_app(settings: Settings, *, analyzer: Analyzer | None = None,
             active = analyzer
         app[ANALYZER] = active
         app[AUDIT] = audit
+        vault = await open_vault(config.vault, settings.state_dir, master)
+        app[VAULT] = vault
         upstream = Upstream(config.timeouts, resolver, ssl_context)
         await upstream.start()
         app[GATEWAY] = Gateway(routes, active, upstream, audit, master, config,
-                               app[METRICS])
+                               app[METRICS], vault=vault)
         yield
         await upstream.close()
+        await vault.close()
         await asyncio.to_thread(audit.close)
         if pool is not None:
             await pool.close(grace_seconds=1.0)   # requests were drained or cancelled
@@ -91,8 +97,12 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def readyz(request: web.Request) -> web.Response:
     app = request.app
-    checks = {"detection": app[ANALYZER].is_ready(), "audit": app[AUDIT].is_writable()}
-    return web.json_response({"ready": all(checks.values()), "checks": checks},
+    vault_problem = await app[VAULT].problem()
+    checks = {"detection": app[ANALYZER].is_ready(), "audit": app[AUDIT].is_writable(),
+              "vault": vault_problem is None}
+    reasons = {} if vault_problem is None else {"vault": vault_problem}
+    return web.json_response({"ready": all(checks.values()), "checks": checks,
+                              "reasons": reasons},
                              status=200 if all(checks.values()) else 503)
 
 

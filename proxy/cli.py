@@ -7,6 +7,7 @@ import asyncio
 import json
 import secrets
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from .config import Settings, load_settings
@@ -147,6 +148,30 @@ def _audit_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _age(text: str) -> timedelta:
+    from .vault.purge import parse_age
+
+    try:
+        return parse_age(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _vault_purge(args: argparse.Namespace) -> int:
+    from .vault import VaultUnavailable
+    from .vault.purge import purge
+
+    settings = load_settings(Path(args.config) if args.config else None)
+    try:
+        removed = asyncio.run(purge(settings.config.vault, settings.state_dir, _audit_key(args),
+                                    tenant=args.tenant, older_than=args.older_than))
+    except VaultUnavailable as exc:
+        print(f"error: {exc.message}; the purge did not finish", file=sys.stderr)
+        return 1
+    print(f"removed {removed} vault entries")
+    return 0
+
+
 def _keys_new(args: argparse.Namespace) -> int:
     from .callers import new_key
 
@@ -214,6 +239,17 @@ def _parser() -> argparse.ArgumentParser:
     report_cmd.set_defaults(run=_audit_report)
     for command in (verify_cmd, find_cmd):
         command.add_argument("--config", help="gateway config, for its state_dir (the key)")
+    vault = sub.add_parser("vault", help="the encrypted token vault")
+    vault_sub = vault.add_subparsers(dest="vault_command", required=True)
+    purge_cmd = vault_sub.add_parser("purge", help="erase vault entries (prints how many)")
+    purge_cmd.add_argument("--config", help="gateway config, for the vault and its key")
+    which = purge_cmd.add_mutually_exclusive_group(required=True)
+    which.add_argument("--tenant", help="an audit line's tenant fingerprint (16 hex), or a "
+                       "tenant name or credential: every tenant it could name (narrow it "
+                       "with route:NAME, header:VALUE or key:CREDENTIAL)")
+    which.add_argument("--older-than", type=_age, metavar="AGE",
+                       help="entries not stored or refreshed for AGE: 30d, 12h, 90m")
+    purge_cmd.set_defaults(run=_vault_purge)
     keys = sub.add_parser("keys", help="gateway-issued caller keys")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
     keys_sub.add_parser("new", help="make a caller key and its config line").set_defaults(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from yarl import URL
 
 from . import yamlsource
@@ -155,6 +155,28 @@ class AuditSettings(_Frozen):
     on_failure: Literal["refuse", "continue"] = "refuse"
 
 
+class VaultSettings(_Frozen):
+    """Where issued tokens' values are kept (encrypted): a local SQLite file, or a Redis
+    that replicas share so each restores the tokens the others issued."""
+
+    backend: Literal["sqlite", "redis"] = "sqlite"
+    url: str | None = Field(default=None, validate_default=True)   # redis only
+    retention_days: int = Field(default=30, ge=1)
+
+    @field_validator("url")
+    @classmethod
+    def _url_fits_backend(cls, value: str | None, info: ValidationInfo) -> str | None:
+        backend = info.data.get("backend")
+        if backend == "sqlite" and value is not None:
+            raise ValueError("the sqlite vault lives in state_dir and takes no url")
+        if backend == "redis":
+            if value is None:
+                raise ValueError("the redis vault needs a url: redis://HOST:6379/DB")
+            if URL(value).scheme not in ("redis", "rediss") or not URL(value).host:
+                raise ValueError("must be a redis:// or rediss:// URL with a host")
+        return value
+
+
 class CatalogueEntry(_Frozen):
     host: str           # a host name or glob, e.g. "llm.eu.internal.example"
     region: str         # a cloud region or a family (eu, us, apac, ...)
@@ -169,6 +191,7 @@ class GatewayConfig(_Frozen):
     limits: Limits = Limits()
     timeouts: Timeouts = Timeouts()
     audit: AuditSettings = AuditSettings()
+    vault: VaultSettings = VaultSettings()
     catalogue: tuple[CatalogueEntry, ...] = ()   # extends the built-in endpoint catalogue
     regions: dict[str, str] = {}                 # extra region -> family, e.g. {x-1: eu}
 

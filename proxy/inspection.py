@@ -24,14 +24,14 @@ from .detect.pool import Analyzer
 from .detect.spans import Span
 from .detect.spec import DetectionSpec
 from .errors import BadRequest, Blocked, InternalFailure, PayloadTooLarge, Refused, UnsupportedMedia
-from .formats.base import ApiFormat, Endpoint, Json
-from .formats.extraction import Extraction, NotJson, Slot, loads_strict
+from .formats.base import ApiFormat, Endpoint, Json, OutboundBody
+from .formats.extraction import Extraction, NotJson, Slot, TextSlot, WalkRules, loads_strict
 from .issued import IssuedTokens
 from .jsonbudget import Budget
 from .offload import off_loop_if
 from .policy import Policy
 from .propagate import propagate
-from .reidentify import TOKEN_SHAPE
+from .token_forms import ISSUED as TOKEN_SHAPE
 from .tokens import Replacement, TokenMap, count_actions, pseudonymize
 
 # Up to this size (and this many findings, for rewriting), parsing or rewriting a body
@@ -181,8 +181,24 @@ class Inspector:
             raise UnsupportedMedia("the request body must be application/json")
         small = len(body) <= INLINE_BODY_BYTES
         document, extraction = await off_loop_if(not small, _parse, fmt, endpoint, body,
-                                                      self.budget)
+                                                 self.budget)
         check_document(document)
+        return await self._inspect(document, extraction, policy, tokens, record, cache_scope,
+                                   small)
+
+    async def inspect_text(self, text: str, policy: Policy, tokens: TokenMap,
+                           record: AuditRecord, cache_scope: bytes = b"") -> str:
+        """Plain text (an uploaded file), pseudonymized by the same steps as a body."""
+        document = {"text": text}
+        extraction = Extraction(_PLAIN_TEXT, self.budget)
+        extraction.values.append(TextSlot(document, "text"))
+        await self._inspect(document, extraction, policy, tokens, record, cache_scope,
+                            len(text) <= INLINE_BODY_BYTES)
+        return document["text"]
+
+    async def _inspect(self, document: Json, extraction: Extraction, policy: Policy,
+                       tokens: TokenMap, record: AuditRecord, cache_scope: bytes,
+                       small: bool) -> Inspected:
         if extraction.uninspectable and policy.uninspectable_content == "refuse":
             kinds = Counter(extraction.uninspectable)
             raise Refused("the request carries content aliasgate cannot inspect: "
@@ -193,24 +209,80 @@ class Inspector:
             return self.issued.knows(tokens.key, token)
 
         read = await off_loop_if(not small, _read_texts, extraction, is_own)
-        record.token_lookalikes_in_request = read.lookalikes
+        record.token_lookalikes_in_request += read.lookalikes
         found = await self.analyzer.analyze(read.views, DetectionSpec.from_policy(policy),
                                             cache_scope)
         if len(found) != len(read.texts):
             raise InternalFailure("detection returned a result of the wrong shape")
         small = small and sum(map(len, found)) <= INLINE_FINDINGS
         inspected = await off_loop_if(not small, _rewrite, document, extraction, read, found,
-                                           policy, tokens, self.fingerprint)
-        record.entities = inspected.entities
-        record.values = [f for f in inspected.fingerprints if f]
-        record.tokens_issued = len(tokens.by_token)
+                                      policy, tokens, self.fingerprint)
+        _account(record, inspected, tokens)
         if inspected.blocked:
             raise Blocked("the policy blocks requests that contain "
                           + ", ".join(inspected.blocked))
         digests = await off_loop_if(not small, IssuedTokens.digests, tokens.key,
-                                         list(tokens.by_token))
+                                    list(tokens.by_token))
         for at in range(0, len(digests), 2000):   # a few milliseconds of the loop at a time
             self.issued.remember(digests[at:at + 2000])
             if len(digests) > 2000:
                 await asyncio.sleep(0)
         return inspected
+
+
+# An uploaded text file: one text, no structure to walk.
+_PLAIN_TEXT = WalkRules(identifier_keys=frozenset(), free_form_keys=frozenset(),
+                        embedded_json_keys=frozenset(), binary_part=lambda node: None,
+                        opaque_part=lambda node: False)
+
+
+def _account(record: AuditRecord, inspected: Inspected, tokens: TokenMap) -> None:
+    """Add one inspected document to the request's audit line (a batch has many)."""
+    for entity, counts in inspected.entities.items():
+        seen = record.entities.get(entity)
+        if seen is None:
+            record.entities[entity] = dict(counts)
+            continue
+        seen["count"] = int(seen["count"]) + int(counts["count"])
+        seen["min_score"] = min(seen["min_score"], counts["min_score"])
+        seen["max_score"] = max(seen["max_score"], counts["max_score"])
+    if record.values:
+        record.values = sorted(set(record.values).union(f for f in inspected.fingerprints if f))
+    else:
+        record.values = [f for f in inspected.fingerprints if f]
+    record.tokens_issued = len(tokens.by_token)
+
+
+@dataclass
+class RequestInspection:
+    """One request's inspection, as a body handler sees it (formats.base.InspectsBodies):
+    every document and text it hands over is tokenized with the request's tokens and
+    counted in its audit line."""
+
+    inspector: Inspector
+    policy: Policy
+    tokens: TokenMap
+    record: AuditRecord
+    check_document: Callable[[Json], None]
+    cache_scope: bytes
+
+    async def json_body(self, fmt: ApiFormat, endpoint: Endpoint, body: bytes) -> bytes:
+        inspected = await self.inspector.inspect(
+            fmt, endpoint, self.policy, "application/json", body, self.tokens, self.record,
+            self.check_document, self.cache_scope)
+        return inspected.body
+
+    async def text(self, text: str) -> str:
+        return await self.inspector.inspect_text(text, self.policy, self.tokens, self.record,
+                                                 self.cache_scope)
+
+    async def body(self, fmt: ApiFormat, endpoint: Endpoint, body: bytes,
+                   content_type: str) -> OutboundBody:
+        """The request's body as it goes upstream: by the endpoint's handler, or as one
+        JSON document."""
+        if endpoint.handler is not None:
+            return await endpoint.handler.inspect(body, content_type, self)
+        inspected = await self.inspector.inspect(
+            fmt, endpoint, self.policy, content_type, body, self.tokens, self.record,
+            self.check_document, self.cache_scope)
+        return OutboundBody(inspected.body)

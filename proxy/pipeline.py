@@ -24,19 +24,21 @@ from .errors import ClientTooSlow, GatewayError, Refused, UpstreamFailed
 from .eventstream import Decoder as EventStreamDecoder
 from .formats.base import ApiFormat
 from .headers import client_response_headers, upstream_request_headers
-from .inspection import Inspector
+from .inspection import Inspector, RequestInspection
 from .issued import IssuedTokens
 from .jsonbudget import Budget
 from .keys import derive, fingerprint
 from .metrics import Metrics
-from .reidentify import Restorer
-from .relay import pipe_bytes, relay_json, relay_stream
+from .reidentify import Lookup, Restorer
+from .relay import pipe_bytes, relay_stream, relay_whole
 from .residency.enforce import enforce
 from .routes import Match, RouteTable
 from .sse import SSEDecoder
 from .tenant import tenant_of
 from .tokens import TokenMap
 from .upstream import Upstream
+from .vault import TokenVault
+from .vault.blocking import blocking_lookup
 
 log = logging.getLogger("aliasgate")
 _NO_AUDIT = "the audit log cannot be written, so aliasgate refuses requests; nothing was sent"
@@ -47,17 +49,20 @@ _METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"
 
 @dataclass
 class Outbound:
-    """What goes upstream: the body (None for body-less calls) and the request's tokens."""
+    """What goes upstream: the body (None for body-less calls), its content type when the
+    gateway wrote it, and the request's tokens (None: nothing is restored)."""
 
     body: bytes | None
     tokens: TokenMap | None
+    content_type: str | None = None
 
 
 class Gateway:
     def __init__(self, routes: RouteTable, analyzer: Analyzer, upstream: Upstream,
                  audit: AuditSink, master_key: bytes, config: GatewayConfig,
-                 metrics: Metrics) -> None:
+                 metrics: Metrics, vault: TokenVault | None = None) -> None:
         self._routes = routes
+        self._vault = vault
         self._analyzer = analyzer
         self._upstream = upstream
         self._audit = audit
@@ -171,38 +176,57 @@ class Gateway:
             check_placement(_json_or_none(body))  # a `model` in the body still counts
             outbound, record.decision = Outbound(body or None, None), "passthrough"
         elif endpoint.inspect:
-            tokens = TokenMap(derive(self._master, "tokens", tenant))
-            content_type = request.headers.get("Content-Type", "")
+            tokens = self._tokens(tenant)
+            inspection = RequestInspection(self._inspector, policy, tokens, record,
+                                           check_placement,
+                                           derive(self._master, "detection-cache", tenant))
             detection_started = time.perf_counter()
-            inspected = await self._inspector.inspect(
-                route.format, endpoint, policy, content_type, body, tokens, record,
-                check_placement, derive(self._master, "detection-cache", tenant))
+            sent = await inspection.body(route.format, endpoint, body,
+                                         request.headers.get("Content-Type", ""))
             record.detection_ms = round((time.perf_counter() - detection_started) * 1000, 2)
-            outbound = Outbound(inspected.body, tokens)
+            await self._keep_in_vault(record.tenant, tokens)
+            outbound = Outbound(sent.body, tokens, sent.content_type)
             record.decision = "forwarded"
         else:
             if body:
                 raise Refused(f"aliasgate does not forward a body on {record.method} "
                               f"{endpoint.name}")
-            outbound, record.decision = Outbound(None, None), "forwarded"
+            # No body, but the answer may hold what the provider kept (a stored response).
+            outbound, record.decision = Outbound(None, self._tokens(tenant)), "forwarded"
         headers = upstream_request_headers(route.config.format, request.headers)
         if request.headers.get("Authorization", "").startswith("Bearer " + KEY_PREFIX):
             headers.popall("Authorization", None)  # it carried the gateway key
-        if outbound.tokens is not None:
-            headers["Content-Type"] = "application/json"
+        if outbound.content_type is not None:
+            headers["Content-Type"] = outbound.content_type
         if route.signer is not None:
             headers = await route.signer.sign(method, url, headers, outbound.body)
         upstream_started = time.perf_counter()
         try:
             async with self._upstream.request(method, url, headers, outbound.body) as upstream:
                 record.upstream_status = upstream.status
-                return await self._relay(request, route.format, upstream, outbound.tokens,
-                                         record)
+                restorer = None if outbound.tokens is None else Restorer(
+                    outbound.tokens, self._budget, self._vault_lookup(record.tenant),
+                    policy.tokenized_entities())
+                return await self._relay(request, route.format, upstream, restorer, record)
         finally:
             record.upstream_ms = round((time.perf_counter() - upstream_started) * 1000, 2)
 
+    def _tokens(self, tenant: str) -> TokenMap:
+        return TokenMap(derive(self._master, "tokens", tenant))
+
+    async def _keep_in_vault(self, tenant: str | None, tokens: TokenMap) -> None:
+        """Every token is in the vault before its request leaves: the provider may send it
+        back in a later answer (a stored response, a thread, a batch's results)."""
+        if self._vault is not None and tenant is not None and tokens.by_token:
+            await self._vault.store(tenant, tokens.by_token)
+
+    def _vault_lookup(self, tenant: str | None) -> Lookup | None:
+        if self._vault is None or tenant is None:
+            return None
+        return blocking_lookup(self._vault, tenant)
+
     async def _relay(self, request: web.Request, fmt: ApiFormat,
-                     upstream: aiohttp.ClientResponse, tokens: TokenMap | None,
+                     upstream: aiohttp.ClientResponse, restorer: Restorer | None,
                      record: AuditRecord) -> web.StreamResponse:
         if 300 <= upstream.status < 400:
             # SDKs follow redirects and would resend the original, untokenized body there.
@@ -212,25 +236,33 @@ class Gateway:
         headers["x-aliasgate-request-id"] = record.request_id
         record.status = upstream.status
         content_type = upstream.headers.get("Content-Type", "").lower()
-        if tokens is None:  # nothing was inspected, so there is nothing to restore
+        if restorer is None:  # passed through uninspected: nothing to restore
             return await pipe_bytes(request, upstream, headers, record)
-        restorer = Restorer(tokens, self._budget)
+        blocking = restorer.needs_thread
         try:
             if content_type.startswith("text/event-stream"):
                 return await relay_stream(request, SSEDecoder(), fmt.stream_rewriter(restorer),
-                                          upstream, headers, record)
+                                          upstream, headers, record, blocking)
             if content_type.startswith("application/vnd.amazon.eventstream") and \
                     hasattr(fmt, "eventstream_rewriter"):
                 return await relay_stream(request, EventStreamDecoder(),
                                           fmt.eventstream_rewriter(restorer), upstream, headers,
-                                          record)
-            if "json" in content_type:
-                return await relay_json(fmt, upstream, restorer, headers,
-                                        self._limits.max_response_bytes)
+                                          record, blocking)
+            if _restorable(content_type):
+                return await relay_whole(fmt, upstream, restorer, headers,
+                                         self._limits.max_response_bytes)
             return await pipe_bytes(request, upstream, headers, record)
         finally:
             record.tokens_restored = restorer.stats.restored
+            record.tokens_repaired = restorer.stats.repaired
             record.tokens_unknown = restorer.stats.unknown
+
+
+def _restorable(content_type: str) -> bool:
+    """JSON, JSON lines, text, and the untyped bytes files come back as (a batch's
+    results); not images, audio or other media."""
+    kind = content_type.split(";")[0].strip()
+    return "json" in kind or kind.startswith("text/") or kind in ("", "application/octet-stream")
 
 
 def _json_or_none(body: bytes) -> object:

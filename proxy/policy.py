@@ -140,6 +140,10 @@ class Policy(BaseModel):
             wanted.add(DENY_LIST_ENTITY)
         return tuple(sorted(wanted))
 
+    def tokenized_entities(self) -> frozenset[str]:
+        """Entity types this policy turns into tokens (what an answer may hold)."""
+        return frozenset(e for e, a in self.entities.items() if a == "tokenize")
+
     def allows_passthrough(self, method: str, subpath: str) -> bool:
         for item in self.passthrough:
             want_method, pattern = item.split(" ", 1)

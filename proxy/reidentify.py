@@ -1,72 +1,104 @@
-"""Put real values back in place of the tokens a request sent, in whole texts and streams.
+"""Put real values back in place of tokens, in whole texts and streams.
 
-Only tokens in the request's own TokenMap are restored. Anything else shaped like a token
-(a model inventing one, a user pasting another tenant's) is left as it is and counted.
-Inside a JSON document held as a string (tool-call arguments) a value is JSON-escaped.
+A token restores if this request issued it, or if the tenant's vault holds it (the
+provider sent back a token from state it keeps: a stored response, a thread, a batch).
+Tokens a model rewrote (`PERSON_7QK2M9XH4R2A`, `<person 7qk2m9xh4r2a>`) restore the same
+way and are counted as repaired. Anything else shaped like a token (a model inventing one,
+a user pasting another tenant's) is left as it is and counted as unknown. Inside a JSON
+document held as a string (tool-call arguments) a value is JSON-escaped.
+
+The vault is asked through `lookup`, which blocks: a restorer with one runs in a thread
+(see relay.py), never on the event loop.
 """
 
 from __future__ import annotations
 
 import json
-import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
 
 from .jsonbudget import DEFAULT as DEFAULT_BUDGET
 from .jsonbudget import Budget
+from .token_forms import ISSUED as TOKEN_SHAPE
+from .token_forms import Found, TokenForms, forms_for
 from .tokens import TokenMap
 
-TOKEN_SHAPE = re.compile(r"<[A-Z][A-Z0-9_]*_[0-9A-Z]{5,16}>")
-_CODE = re.compile(r"[0-9A-Z]*")
+__all__ = ["TOKEN_SHAPE", "Lookup", "RestoreStats", "Restorer", "StreamRestorer"]
+
+# The vault's values for tokens (issued spelling) it holds, of those asked for.
+Lookup = Callable[[list[str]], dict[str, str]]
 
 
 @dataclass
 class RestoreStats:
     restored: int = 0
+    repaired: int = 0   # of those restored, how many a model had rewritten
     unknown: int = 0
 
 
 class Restorer:
-    """Restores tokens of one request and keeps count; shared by all texts of a response.
-    `bounds` limit how much of the provider's JSON may be parsed to restore it."""
+    """Restores the tokens of one tenant in one answer and keeps count; shared by all texts
+    of the answer. `bounds` limit how much of the provider's JSON may be parsed."""
 
-    def __init__(self, tokens: TokenMap, bounds: Budget = DEFAULT_BUDGET) -> None:
+    def __init__(self, tokens: TokenMap, bounds: Budget = DEFAULT_BUDGET,
+                 lookup: Lookup | None = None, types: frozenset[str] = frozenset()) -> None:
         self.bounds = bounds
         self._values = tokens.by_token
+        self._lookup = lookup
+        self._vaulted: dict[str, str | None] = {}  # asked of the vault (None: not there)
         self.stats = RestoreStats()
-        self._longest = max((len(t) for t in self._values), default=0)
+        self._forms: TokenForms = forms_for(types | {t[1:t.rindex("_")] for t in tokens.by_value
+                                                      .values()})
 
-    @cached_property
-    def _heads(self) -> frozenset[str]:
-        """`<PERSON_` and the like: one per entity type of this request's tokens. (Not every
-        prefix of every token: a request with 90,000 values would hold a million.)"""
-        return frozenset(t[:t.rindex("_") + 1] for t in self._values)
+    @property
+    def needs_thread(self) -> bool:
+        """Restoring may ask the vault, which blocks."""
+        return self._lookup is not None
 
-    def _may_become_token(self, tail: str) -> bool:
-        """`tail` (from a `<` on) is the start of a head, or a head and part of a code."""
-        return any(head.startswith(tail) or (tail.startswith(head) and
-                                             _CODE.fullmatch(tail, len(head)) is not None)
-                   for head in self._heads)
+    def may_hold(self, raw: bytes) -> bool:
+        """Whether an answer's bytes may hold a token in any form."""
+        return self._forms.may_hold(raw)
+
+    def _value(self, found: Found) -> str | None:
+        value = self._values.get(found.key)
+        return value if value is not None else self._vaulted.get(found.key)
+
+    def _ask_vault(self, found: list[Found]) -> None:
+        missing = sorted({f.key for f in found if f.key not in self._values
+                          and f.key not in self._vaulted})
+        if not missing or self._lookup is None:
+            return
+        answer = self._lookup(missing)
+        for key in missing:
+            self._vaulted[key] = answer.get(key)
 
     def restore(self, text: str, json_escape: bool = False) -> str:
-        if "<" not in text:
+        found = list(self._forms.find(text))
+        if not found:
             return text
-
-        def swap(match: re.Match[str]) -> str:
-            value = self._values.get(match.group())
+        self._ask_vault(found)
+        pieces, position = [], 0
+        for token in found:
+            value = self._value(token)
             if value is None:
                 self.stats.unknown += 1
-                return match.group()
+                continue
             self.stats.restored += 1
-            return json.dumps(value, ensure_ascii=False)[1:-1] if json_escape else value
-
-        return TOKEN_SHAPE.sub(swap, text)
+            self.stats.repaired += not token.exact
+            pieces += [text[position:token.start],
+                       json.dumps(value, ensure_ascii=False)[1:-1] if json_escape else value]
+            position = token.end
+        pieces.append(text[position:])
+        return "".join(pieces)
 
     def held_prefix_start(self, text: str) -> int:
-        """Where a possible token prefix starts at the end of text, else len(text)."""
-        start = text.rfind("<", max(0, len(text) - self._longest))
-        if start != -1 and self._may_become_token(text[start:]):
-            return start
+        """Where a possible token starts at the end of text (more text may complete or
+        extend it), else len(text)."""
+        for at in range(max(0, len(text) - self._forms.longest), len(text)):
+            char = text[at]
+            word_start = char.isalpha() and (at == 0 or not text[at - 1].isalnum())
+            if (char in "<&[{(" or word_start) and self._forms.may_start(text, at):
+                return at
         return len(text)
 
     def stream(self, json_escape: bool = False) -> StreamRestorer:
@@ -74,7 +106,7 @@ class Restorer:
 
 
 class StreamRestorer:
-    """Restores one stream of text deltas, holding back only a possible token prefix."""
+    """Restores one stream of text deltas, holding back only a possible token."""
 
     def __init__(self, restorer: Restorer, json_escape: bool) -> None:
         self._restorer = restorer

@@ -23,9 +23,9 @@ from aiohttp.abc import AbstractStreamWriter
 from aiohttp.payload import Payload
 from multidict import CIMultiDict
 
-from .answer_json import SLICE, UnsafeJson, dumps, may_hold_token, parse, utf8
+from .answer_json import SLICE, UnsafeJson, dumps, parse, utf8
 from .audit import AuditRecord
-from .errors import UpstreamFailed
+from .errors import GatewayError, UpstreamFailed
 from .eventstream import EventStreamError
 from .formats.base import ApiFormat
 from .offload import off_loop_if
@@ -43,10 +43,16 @@ INLINE_BYTES = 16_384
 FEED_BYTES = 1_024
 
 
-async def relay_json(fmt: ApiFormat, upstream: aiohttp.ClientResponse, restorer: Restorer,
-                     headers: CIMultiDict[str], max_bytes: int) -> web.Response:
+async def relay_whole(fmt: ApiFormat, upstream: aiohttp.ClientResponse, restorer: Restorer,
+                      headers: CIMultiDict[str], max_bytes: int) -> web.Response:
+    """An answer read whole and restored: JSON, JSON lines (a batch's results), or text
+    (a file's content). Bytes that are not UTF-8 go back as they came."""
     parts, size = await _read_capped(upstream, max_bytes)
-    body = await off_loop_if(size > INLINE_BYTES, _restore_answer, fmt, parts, restorer)
+    if size <= INLINE_BYTES and not restorer.may_hold(b"".join(parts)):
+        body = b"".join(parts)  # the usual small answer: no token, no thread
+    else:
+        body = await off_loop_if(size > INLINE_BYTES or restorer.needs_thread,
+                                 _restore_answer, fmt, parts, restorer)
     payload = _Sliced(body) if len(body) > SLICE else body
     return web.Response(status=upstream.status, headers=headers, body=payload)
 
@@ -72,19 +78,48 @@ def _restore_answer(fmt: ApiFormat, parts: list[bytes], restorer: Restorer) -> b
     """The answer with this request's tokens restored. When it holds none (none can be in
     it, or none was found), the provider's bytes go back exactly as they came."""
     raw = b"".join(parts)
-    if not may_hold_token(raw):
+    if not restorer.may_hold(raw):
         return raw
     try:
         document = parse(raw, restorer.bounds)
     except UnsafeJson as exc:
         raise UpstreamFailed(f"aliasgate does not restore this answer: it {exc}") from exc
-    except ValueError:  # labelled JSON but is not: restore it as text
-        return _restore_text(raw, restorer)
+    except ValueError:  # not one JSON document: JSON lines, or text
+        return _restore_lines(fmt, raw, restorer)
+    return _restore_document(fmt, document, raw, restorer)
+
+
+def _restore_document(fmt: ApiFormat, document: object, raw: bytes, restorer: Restorer
+                      ) -> bytes:
     before = restorer.stats.restored
     restored = fmt.restore_body(document, restorer)
     if restorer.stats.restored == before:
         return raw
     return utf8(dumps(restored))
+
+
+def _restore_lines(fmt: ApiFormat, raw: bytes, restorer: Restorer) -> bytes:
+    """Each line that is JSON restored as JSON (values escaped where they land in a
+    string), any other as text; bytes that are not UTF-8 as they came."""
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw
+    out = []
+    for line in raw.splitlines(keepends=True):
+        body = line.rstrip(b"\r\n")
+        if len(body) > SLICE or not restorer.may_hold(body):
+            out.append(_restore_text(line, restorer) if len(body) > SLICE else line)
+            continue
+        try:
+            document = parse(body, restorer.bounds)
+        except UnsafeJson as exc:
+            raise UpstreamFailed(f"aliasgate does not restore this answer: it {exc}") from exc
+        except ValueError:
+            out.append(_restore_text(line, restorer))
+            continue
+        out.append(_restore_document(fmt, document, body, restorer) + line[len(body):])
+    return b"".join(out)
 
 
 def _restore_text(raw: bytes, restorer: Restorer) -> bytes:
@@ -125,15 +160,19 @@ class FrameRewriter(Protocol):
 
 async def relay_stream(request: web.Request, decoder: FrameDecoder, rewriter: FrameRewriter,
                        upstream: aiohttp.ClientResponse, headers: CIMultiDict[str],
-                       record: AuditRecord) -> web.StreamResponse:
+                       record: AuditRecord, blocking: bool = False) -> web.StreamResponse:
     """Restore a stream frame by frame (SSE, or AWS event-stream for Bedrock); if it breaks
-    off, the client gets an error frame in the provider's stream shape."""
+    off, the client gets an error frame in the provider's stream shape. `blocking`: the
+    rewriter may ask the vault, so every step runs in a thread."""
     response = web.StreamResponse(status=upstream.status, headers=headers)
     await response.prepare(request)
     step = _Step(decoder, rewriter)
     try:
         try:
             async for chunk in upstream.content.iter_any():
+                if blocking:
+                    await _write(response, await asyncio.to_thread(step.run, chunk))
+                    continue
                 for at in range(0, len(chunk), FEED_BYTES):
                     piece = chunk[at:at + FEED_BYTES]
                     if decoder.buffered + len(piece) > INLINE_BYTES:  # a large frame ends?
@@ -141,16 +180,16 @@ async def relay_stream(request: web.Request, decoder: FrameDecoder, rewriter: Fr
                         break
                     await _write(response, step.run(piece))
                     await asyncio.sleep(0)
-            await _write(response, await off_loop_if(decoder.buffered > INLINE_BYTES,
-                                                     step.run, None))
+            await _write(response, await off_loop_if(
+                decoder.buffered > INLINE_BYTES or blocking, step.run, None))
             if step.truncated:
                 raise StreamCut("the stream ended inside a frame")
-            await _write(response, _encode(rewriter.finish()))
+            await _write(response, await off_loop_if(blocking, step.finish))
         except ConnectionResetError:
             raise  # the client went away (aiohttp's ClientConnectionResetError included)
         except Exception as exc:  # the answer has begun: end it with an error frame
             message = _broke(record, exc)
-            await _write(response, _closing(rewriter, message))
+            await _write(response, await off_loop_if(blocking, _closing, rewriter, message))
         await response.write_eof()
     except ConnectionResetError:
         record.decision, record.reason = "client_closed", "the client closed the connection"
@@ -170,6 +209,9 @@ class _Step:
         else:
             frames = self._decoder.feed(piece)
         return _encode([out for frame in frames for out in self._rewriter.on_event(frame)])
+
+    def finish(self) -> bytes:
+        return _encode(self._rewriter.finish())
 
 
 class StreamCut(ValueError):
@@ -217,7 +259,7 @@ _REFUSED = (SSEError, EventStreamError, UnsafeJson)
 
 def _broke(record: AuditRecord, exc: Exception) -> str:
     """Record why the stream ended early; the message for the client's error frame."""
-    expected = (aiohttp.ClientError, TimeoutError, StreamCut, *_REFUSED)
+    expected = (aiohttp.ClientError, TimeoutError, StreamCut, GatewayError, *_REFUSED)
     if not isinstance(exc, expected):
         log.error("request %s: relaying the answer failed: %s", record.request_id,
                   exc.__class__.__name__)
@@ -226,6 +268,8 @@ def _broke(record: AuditRecord, exc: Exception) -> str:
         message = f"aliasgate stopped the provider's stream: an event {exc}"
     elif isinstance(exc, _REFUSED):
         message = f"aliasgate stopped the provider's stream: {exc}"
+    elif isinstance(exc, GatewayError):  # the vault could not be read, say
+        message = f"aliasgate stopped the provider's stream: {exc.message}"
     record.decision, record.reason = "failed", message
     return message
 

@@ -73,11 +73,12 @@ async def test_readyz_and_metrics(gateway: Gateway) -> None:
     async with aiohttp.ClientSession() as session:
         async with session.get(gateway.url + "/readyz") as resp:
             assert resp.status == 200
-            assert (await resp.json())["checks"] == {"detection": True, "audit": True}
+            assert (await resp.json())["checks"] == {"detection": True, "audit": True,
+                                                  "vault": True}
         body = {"model": "m", "messages": [{"role": "user", "content": "I am Jane Doe"}]}
         async with session.post(gateway.url + CHAT, json=body) as resp:
             assert resp.status == 200
-        async with session.post(gateway.url + "/openai/v1/files", json={}) as resp:
+        async with session.post(gateway.url + "/openai/v1/fine_tuning/jobs", json={}) as resp:
             assert resp.status == 403
         async with session.get(gateway.url + "/metrics") as resp:
             text = await resp.text()

@@ -32,6 +32,7 @@ class AuditRecord:
     values: list[str] = field(default_factory=list)
     tokens_issued: int = 0
     tokens_restored: int = 0
+    tokens_repaired: int = 0   # of those restored, written back changed by the model
     tokens_unknown: int = 0
     token_lookalikes_in_request: int = 0
     detection_ms: float | None = None
