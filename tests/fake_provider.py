@@ -10,6 +10,9 @@ one-character deltas. The request's `model` picks a misbehaviour:
     slow             wait 3 seconds before answering
     gzip             answer with a gzip-compressed body
     tool             answer with a tool call whose arguments quote the prompt
+    mangle-STYLE     echo with every token rewritten as a model might (see `_mangle`)
+    recall           answer with every token of earlier requests, as state a provider
+                     keeps would bring them back
     hostile-*        a hostile answer (see `_hostile`), `hostile_bytes` long
 """
 
@@ -19,6 +22,7 @@ import asyncio
 import base64
 import gzip
 import json
+import re
 import ssl
 import time
 from dataclasses import dataclass, field
@@ -106,6 +110,20 @@ def _text_events(deltas: list[str], anthropic: bool) -> list[bytes]:
             b"data: [DONE]\n\n"]
 
 
+_TOKEN = re.compile(r"<([A-Z][A-Z0-9_]*)_([0-9A-Z]{5,16})>")
+
+
+def _mangle(text: str, style: str) -> str:
+    """Tokens as models rewrite them: lower case, no brackets, square brackets, or the
+    type spelled with spaces and a hyphen before the code."""
+    def rewrite(match: re.Match[str]) -> str:
+        kind, code = match.groups()
+        return {"lower": f"<{kind.lower()}_{code.lower()}>", "bare": f"{kind}_{code}",
+                "square": f"[{kind}_{code}]",
+                "spaced": f"<{kind.replace('_', ' ')}-{code}>"}[style]
+    return _TOKEN.sub(rewrite, text)
+
+
 class _Handlers:
     def __init__(self, provider: FakeProvider) -> None:
         self.provider = provider
@@ -150,7 +168,13 @@ class _Handlers:
             raise web.HTTPTemporaryRedirect("http://elsewhere.invalid/v1/chat/completions")
         if model == "slow":
             await asyncio.sleep(3)
+        if model.startswith("mangle-"):
+            prompt = _mangle(prompt, model.removeprefix("mangle-"))
         reply = f"Echo: {prompt}"
+        if model == "recall":
+            earlier = [m.group() for r in self.provider.received[:-1]
+                       for m in _TOKEN.finditer(r.text)]
+            reply = "Earlier: " + " | ".join(dict.fromkeys(earlier))
         arguments = json.dumps({"to": prompt})
         base = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": int(time.time()),
                 "model": model}
