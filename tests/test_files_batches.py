@@ -54,8 +54,10 @@ async def fake() -> AsyncIterator[FakeFiles]:
 
 
 async def _gateway(tmp_path: Path, fake: FakeFiles, analyzer: WorkerPoolAnalyzer,
-                   policy: str = "default") -> AsyncIterator[Gateway]:
-    settings, app = await build_app(write_config(tmp_path, fake.url, policy=policy), analyzer)
+                   policy: str = "default", config_extra: dict[str, Any] | None = None
+                   ) -> AsyncIterator[Gateway]:
+    config = write_config(tmp_path, fake.url, config_extra, policy=policy)
+    settings, app = await build_app(config, analyzer)
     runner, port = await start_site(app, "127.0.0.1", 0)
     gateway = Gateway(f"http://127.0.0.1:{port}", fake, settings.state_dir)
     yield gateway
@@ -82,6 +84,16 @@ async def lenient_gateway(tmp_path: Path, fake: FakeFiles, analyzer: WorkerPoolA
         default.replace("name: default", "name: lenient")
         .replace("uninspectable_content: refuse", "uninspectable_content: allow"))
     async for gw in _gateway(tmp_path, fake, analyzer, policy="lenient"):
+        yield gw
+
+
+@pytest.fixture
+async def small_budget_gateway(tmp_path: Path, fake: FakeFiles, analyzer: WorkerPoolAnalyzer
+                               ) -> AsyncIterator[Gateway]:
+    """A gateway that walks at most 100 JSON values in one inspection."""
+    limits = {"max_body_bytes": 1_000_000, "max_decompressed_bytes": 2_000_000,
+              "max_json_values": 100}
+    async for gw in _gateway(tmp_path, fake, analyzer, config_extra={"limits": limits}):
         yield gw
 
 
@@ -136,8 +148,12 @@ async def test_text_upload_and_its_name(gateway: Gateway) -> None:
     api = gateway.client()
     notes = f"Call notes\n{PROMPT}\n"
     uploaded = await api.files.create(
-        file=("Jane Doe notes.md", notes.encode(), "text/markdown"), purpose="user_data")
+        file=("Jane Doe notes.md", notes.encode(), "text/markdown"), purpose="user_data",
+        expires_after={"anchor": "created_at", "seconds": 3600})
     assert uploaded.filename == "Jane Doe notes.md"
+    sent = gateway.fake.received[0].body
+    assert b'name="expires_after[seconds]"\r\n\r\n3600\r\n' in sent
+    assert b'name="expires_after[anchor]"\r\n\r\ncreated_at\r\n' in sent
     [stored] = gateway.fake.uploads()
     assert stored.meta["filename"].startswith("<PERSON_")
     assert stored.meta["filename"].endswith(" notes.md")
@@ -172,6 +188,20 @@ async def test_json_and_jsonl_files_keep_their_structure(gateway: Gateway) -> No
     assert len(kept_rows) == 2 and kept_rows[0] == kept_rows[1]
     assert kept_rows[0]["messages"][1]["content"].startswith("Done, <PERSON_")
     gateway.assert_provider_saw_no_seed()
+
+
+async def test_large_jsonl_file_inspected_in_parts(small_budget_gateway: Gateway) -> None:
+    """More values than one inspection walks: the lines go in halves, structure intact."""
+    rows = [{"n": i, "who": "Jane Doe", "mail": "jane.doe@example.com", "tags": ["a", "b"]}
+            for i in range(40)]
+    data = "\n".join(map(json.dumps, rows)).encode()
+    await small_budget_gateway.client().files.create(
+        file=("rows.jsonl", data, "application/jsonl"), purpose="user_data")
+    [stored] = small_budget_gateway.fake.uploads()
+    kept = [json.loads(line) for line in stored.content.decode().splitlines()]
+    assert [k["n"] for k in kept] == list(range(40))
+    assert all(k["who"].startswith("<PERSON_") and k["tags"] == ["a", "b"] for k in kept)
+    small_budget_gateway.assert_provider_saw_no_seed()
 
 
 async def test_binary_file_refused(gateway: Gateway) -> None:

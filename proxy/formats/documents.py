@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from ..errors import BadRequest, InternalFailure
+from ..errors import BadRequest, InternalFailure, PayloadTooLarge
 from ..jsonbudget import Budget
 from ..offload import off_loop_if
 from ..reidentify import Restorer
@@ -71,8 +71,22 @@ class FileDocuments:
 
 async def inspect_documents(inspect: InspectsBodies, fmt: ApiFormat, documents: list[Json],
                             size: int) -> list[Json]:
-    """`documents`, every text in them inspected, in one call. `size` is about their
-    size in bytes (what decides whether serializing leaves the loop)."""
+    """`documents`, every text in them inspected, in one call; in two halves (and so on)
+    when together they hold more JSON values than one inspection walks. `size` is about
+    their size in bytes (what decides whether serializing leaves the loop)."""
+    try:
+        return await _inspect_together(inspect, fmt, documents, size)
+    except PayloadTooLarge:
+        # Refused while parsing or walking, before anything was detected or counted.
+        if len(documents) < 2:
+            raise
+        half = len(documents) // 2
+        return [*await inspect_documents(inspect, fmt, documents[:half], size // 2),
+                *await inspect_documents(inspect, fmt, documents[half:], size - size // 2)]
+
+
+async def _inspect_together(inspect: InspectsBodies, fmt: ApiFormat, documents: list[Json],
+                            size: int) -> list[Json]:
     large = size > INLINE_BYTES
     wrapped = await off_loop_if(large, _dumps, {_ROOT: documents})
     inspected = await inspect.json_body(FileDocuments(fmt), DOCUMENT, wrapped)
