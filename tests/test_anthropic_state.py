@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,13 +37,18 @@ API_KEY = "sk-ant-test-state"
 class Stateful:
     url: str
     provider: FakeAnthropic
+    clients: list[anthropic.AsyncAnthropic] = field(default_factory=list)
 
     @property
     def base_url(self) -> str:
         return f"{self.url}/anthropic"
 
     def client(self) -> anthropic.AsyncAnthropic:
-        return anthropic.AsyncAnthropic(base_url=self.base_url, api_key=API_KEY, max_retries=0)
+        """Closed when the test ends, on the test's own loop."""
+        client = anthropic.AsyncAnthropic(base_url=self.base_url, api_key=API_KEY,
+                                          max_retries=0)
+        self.clients.append(client)
+        return client
 
     def sync_client(self) -> anthropic.Anthropic:
         return anthropic.Anthropic(base_url=self.base_url, api_key=API_KEY, max_retries=0)
@@ -60,7 +65,10 @@ async def gw(tmp_path: Path, analyzer: WorkerPoolAnalyzer) -> AsyncIterator[Stat
     provider, provider_runner = await start_fake_anthropic()
     _, app = await build_app(write_config(tmp_path, provider.url), analyzer)
     runner, port = await start_site(app, "127.0.0.1", 0)
-    yield Stateful(f"http://127.0.0.1:{port}", provider)
+    stateful = Stateful(f"http://127.0.0.1:{port}", provider)
+    yield stateful
+    for client in stateful.clients:
+        await client.close()
     await runner.cleanup()
     await provider_runner.cleanup()
 
@@ -95,6 +103,21 @@ async def test_thread_second_turn_restores_the_first_turns_values(gw: Stateful, 
     assert [m["content"] for m in resume["messages"]] == [LATER]  # only the new turn
     for received in gw.provider.received:
         assert THREADS_BETA in received.headers["anthropic-beta"]
+
+
+async def test_lost_thread_is_replayed_through_the_gateway(gw: Stateful) -> None:
+    """The provider's `thread_not_found` reaches the SDK in its shape, so the SDK replays
+    the whole history under a new thread: tokenized again, restored again."""
+    thread = gw.client().beta.messages.thread(model="claude-test", max_tokens=100)
+    await thread.send({"role": "user", "content": PROMPT})
+    gw.provider.threads.clear()
+    second = await thread.send({"role": "user", "content": LATER})
+    assert _text(second) == f"Echo: {LATER} (earlier: {PROMPT})"
+    gw.assert_provider_saw_no_value()
+    statuses = [b["thread"]["type"] for b in gw.provider.bodies("/v1/messages")]
+    assert statuses == ["create", "continue", "create"]
+    replay = gw.provider.bodies("/v1/messages")[-1]["messages"]
+    assert [m["role"] for m in replay] == ["user", "assistant", "user"]
 
 
 async def test_thread_text_is_inspected(gw: Stateful) -> None:
@@ -203,7 +226,8 @@ async def test_beta_batches_list_cancel_delete(gw: Stateful) -> None:
                for r in gw.provider.received]
     assert methods == [("POST", "/v1/messages/batches"), ("GET", "/v1/messages/batches"),
                        ("POST", "/cancel"), ("DELETE", "")]
-    assert gw.provider.received[1].query == f"limit=10&after_id={batch.id}"
+    assert sorted(gw.provider.received[1].query.split("&")) == [f"after_id={batch.id}",
+                                                                "limit=10"]
     gw.assert_provider_saw_no_value()
 
 
@@ -261,4 +285,20 @@ async def test_langchain_tool_call(gw: Stateful) -> None:
     assert isinstance(answer, AIMessage)
     [call] = answer.tool_calls
     assert call["name"] == "send_email" and call["args"] == {"to": PROMPT}
+    gw.assert_provider_saw_no_value()
+
+
+async def test_batch_results_jsonl_restored_over_plain_http(gw: Stateful) -> None:
+    """The results as any HTTP client reads them: JSON lines, each restored."""
+    batch = await gw.client().messages.batches.create(requests=_batch_requests(PROMPT))
+    async with aiohttp.ClientSession() as session, session.get(
+            f"{gw.base_url}/v1/messages/batches/{batch.id}/results",
+            # As the SDK presents the key, so the tenant is the same.
+            headers={"Authorization": f"Bearer {API_KEY}",
+                     "anthropic-version": "2023-06-01"}) as resp:
+        assert resp.status == 200
+        lines = (await resp.read()).decode().splitlines()
+    [line] = [json.loads(line) for line in lines if line]
+    assert line["custom_id"] == "req-0"
+    assert line["result"]["message"]["content"][0]["text"] == f"Echo: {PROMPT}"
     gw.assert_provider_saw_no_value()
