@@ -15,7 +15,9 @@ The echo is "Echo: " and the user's text parts, or the JSON of a functionRespons
 quote the user's text; `error-400` answers Google's error shape quoting the prompt.
 
 OpenAI: /v1/moderations (one result per input, nothing flagged), /v1/traces/ingest (204),
-/v1/embeddings (a vector per input: its length and the number of ids or characters).
+/v1/embeddings (a vector per input: its length in ids or characters, and 0.5),
+/v1/completions (echoes the prompt; token ids are decoded with tiktoken's cl100k_base, which
+the test loads beforehand, as OpenAI reads them).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import tiktoken
 from aiohttp import web
 from multidict import CIMultiDict
 
@@ -141,6 +144,17 @@ class _Handlers:
         return web.json_response({"object": "list", "data": data, "model": body["model"],
                                   "usage": {"prompt_tokens": 1, "total_tokens": 1}})
 
+    async def completions(self, request: web.Request) -> web.Response:
+        body = (await self.record(request)).json
+        prompt = body["prompt"]
+        if isinstance(prompt, list) and prompt and isinstance(prompt[0], int):
+            prompt = tiktoken.get_encoding("cl100k_base").decode(prompt)
+        return web.json_response({
+            "id": "cmpl-1", "object": "text_completion", "created": 0, "model": body["model"],
+            "choices": [{"index": 0, "text": f"Echo: {prompt}", "finish_reason": "stop",
+                         "logprobs": None}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}})
+
 
 async def start_fake_gemini() -> tuple[FakeProvider, web.AppRunner]:
     provider = FakeProvider()
@@ -153,6 +167,7 @@ async def start_fake_gemini() -> tuple[FakeProvider, web.AppRunner]:
     app.router.add_post("/v1/moderations", handlers.moderations)
     app.router.add_post("/v1/traces/ingest", handlers.traces)
     app.router.add_post("/v1/embeddings", handlers.embeddings)
+    app.router.add_post("/v1/completions", handlers.completions)
     runner, port = await start_site(app, "127.0.0.1", 0)
     provider.url = f"http://127.0.0.1:{port}"
     provider.port = port
