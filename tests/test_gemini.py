@@ -184,3 +184,13 @@ def test_the_gemini_host_serves_global(tmp_path: Path) -> None:
     assert "region 'global', which policy 'p' does not allow" in str(caught.value)
     settings = load_settings(_residency_config(tmp_path, ["eu", "global"]))
     assert settings.config.routes[0].format == "gemini"
+
+
+async def test_different_api_keys_get_different_tokens(gemini_gateway: Gateway) -> None:
+    for key in ("AIzaSyFirst0123456789abcdefghijklmnopq", "AIzaSySecond123456789abcdefghijklmnopq"):
+        api = genai.Client(api_key=key, http_options=types.HttpOptions(
+            base_url=gemini_gateway.url + "/gemini")).aio
+        await api.models.generate_content(model="gemini-2.0-flash", contents="I am Jane Doe.")
+    first, second = (r.json["contents"][0]["parts"][0]["text"]
+                     for r in gemini_gateway.provider.received)
+    assert first != second and "<PERSON_" in first and "<PERSON_" in second
