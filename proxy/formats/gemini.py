@@ -43,8 +43,10 @@ def _model(name: str | None) -> bool:
 
 class GeminiFormat:
     name = "gemini"
+    # `$alt=json;enum-encoding=int`: Google's REST clients (older SDKs) ask for enums as ints.
     query_params: Mapping[str, re.Pattern[str]] = MappingProxyType({
-        "alt": re.compile("sse|json"), "pageSize": INTEGER, "pageToken": _PAGE_TOKEN})
+        "alt": re.compile("sse|json"), "$alt": re.compile("sse|json(;enum-encoding=int)?"),
+        "pageSize": INTEGER, "pageToken": _PAGE_TOKEN})
 
     def endpoint(self, method: str, subpath: str) -> Endpoint | None:
         action = _ACTION_PATH.match(subpath)
