@@ -21,9 +21,11 @@ from dataclasses import dataclass
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from .errors import BadRequest
-from .shapes import DATE, IDENTIFIER, TOKEN_LIST, has_shape, looks_personal
+from .shapes import DATE, IDENTIFIER, INTEGER, TOKEN_LIST, has_shape, looks_personal
 
 _CREDENTIAL = re.compile(r"[A-Za-z0-9._~+/=-]{1,2048}")
+# Google API keys: "AIza" and 35 more characters; a test key may be any such run.
+_GOOGLE_API_KEY = re.compile(r"[A-Za-z0-9_-]{20,128}")
 _AUTHORIZATION = re.compile(r"(Bearer|Basic) [A-Za-z0-9._~+/=-]{1,4096}", re.IGNORECASE)
 _MEDIA_TYPES = re.compile(r"[A-Za-z0-9*/.+-]{1,64}(\s*[;,]\s*[A-Za-z0-9*/.+=-]{1,64}){0,15}")
 _SDK_WORD = re.compile(r"[A-Za-z0-9._:+-]{1,64}")
@@ -93,6 +95,11 @@ REQUEST_HEADERS: dict[str, dict[str, HeaderRule]] = {
     # Gemini and Claude on Vertex: a Google access token, and Anthropic's own headers.
     "vertex": {**_ANTHROPIC, "x-goog-user-project": _shaped(IDENTIFIER)},
     "bedrock": _BEDROCK,   # the gateway signs these requests with its own credentials
+    # The Gemini Developer API: an API key (or an OAuth token), and the SDK's telemetry.
+    "gemini": {**_COMMON, "x-goog-api-key": _credential(_GOOGLE_API_KEY),
+               "x-goog-api-client": HeaderRule(_user_agent, optional=True),
+               "x-goog-user-project": _shaped(IDENTIFIER),
+               "x-server-timeout": _shaped(INTEGER, optional=True)},
 }
 
 _HOP_BY_HOP = frozenset({

@@ -199,11 +199,7 @@ class Inspector:
     async def _inspect(self, document: Json, extraction: Extraction, policy: Policy,
                        tokens: TokenMap, record: AuditRecord, cache_scope: bytes,
                        small: bool) -> Inspected:
-        if extraction.uninspectable and policy.uninspectable_content == "refuse":
-            kinds = Counter(extraction.uninspectable)
-            raise Refused("the request carries content aliasgate cannot inspect: "
-                          + ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
-                          + "; the route's policy refuses it")
+        _refuse_uninspectable(extraction.uninspectable, policy)
 
         def is_own(token: str) -> bool:
             return self.issued.knows(tokens.key, token)
@@ -228,6 +224,14 @@ class Inspector:
             if len(digests) > 2000:
                 await asyncio.sleep(0)
         return inspected
+
+
+def _refuse_uninspectable(kinds: list[str], policy: Policy) -> None:
+    if kinds and policy.uninspectable_content == "refuse":
+        counted = Counter(kinds)
+        raise Refused("the request carries content aliasgate cannot inspect: "
+                      + ", ".join(f"{n} {kind}" for kind, n in sorted(counted.items()))
+                      + "; the route's policy refuses it")
 
 
 # An uploaded text file: one text, no structure to walk.
@@ -275,6 +279,9 @@ class RequestInspection:
     async def text(self, text: str) -> str:
         return await self.inspector.inspect_text(text, self.policy, self.tokens, self.record,
                                                  self.cache_scope)
+
+    def uninspectable(self, kind: str) -> None:
+        _refuse_uninspectable([kind], self.policy)
 
     async def body(self, fmt: ApiFormat, endpoint: Endpoint, body: bytes,
                    content_type: str) -> OutboundBody:

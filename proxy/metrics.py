@@ -19,6 +19,9 @@ class Metrics:
         self.unknown_tokens = Counter("aliasgate_unknown_tokens",
                                       "Token-shaped strings in answers that were not restored",
                                       registry=self.registry)
+        self.repaired_tokens = Counter("aliasgate_repaired_tokens",
+                                       "Tokens restored that a model had rewritten (case, "
+                                       "brackets, separators)", registry=self.registry)
         self.refusals = Counter("aliasgate_refusals", "Requests the gateway answered itself, "
                                 "by error kind", ["route", "kind"], registry=self.registry)
         self.latency = Histogram("aliasgate_request_seconds", "Time per request, by stage "
@@ -30,6 +33,7 @@ class Metrics:
         for entity, info in record.entities.items():
             self.entities.labels(entity, str(info["action"])).inc(int(info["count"]))
         self.unknown_tokens.inc(record.tokens_unknown)
+        self.repaired_tokens.inc(record.tokens_repaired)
         if record.error is not None:
             self.refusals.labels(record.route or "", record.error).inc()
         for stage, ms in (("detection", record.detection_ms), ("upstream", record.upstream_ms),

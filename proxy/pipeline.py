@@ -22,7 +22,7 @@ from .config import GatewayConfig
 from .detect.pool import Analyzer
 from .errors import ClientTooSlow, GatewayError, Refused, UpstreamFailed
 from .eventstream import Decoder as EventStreamDecoder
-from .formats.base import ApiFormat
+from .formats.base import ApiFormat, Endpoint
 from .headers import client_response_headers, upstream_request_headers
 from .inspection import Inspector, RequestInspection
 from .issued import IssuedTokens
@@ -207,7 +207,8 @@ class Gateway:
                 restorer = None if outbound.tokens is None else Restorer(
                     outbound.tokens, self._budget, self._vault_lookup(record.tenant),
                     policy.tokenized_entities())
-                return await self._relay(request, route.format, upstream, restorer, record)
+                return await self._relay(request, route.format, endpoint, upstream, restorer,
+                                         record)
         finally:
             record.upstream_ms = round((time.perf_counter() - upstream_started) * 1000, 2)
 
@@ -225,7 +226,7 @@ class Gateway:
             return None
         return blocking_lookup(self._vault, tenant)
 
-    async def _relay(self, request: web.Request, fmt: ApiFormat,
+    async def _relay(self, request: web.Request, fmt: ApiFormat, endpoint: Endpoint | None,
                      upstream: aiohttp.ClientResponse, restorer: Restorer | None,
                      record: AuditRecord) -> web.StreamResponse:
         if 300 <= upstream.status < 400:
@@ -238,19 +239,20 @@ class Gateway:
         content_type = upstream.headers.get("Content-Type", "").lower()
         if restorer is None:  # passed through uninspected: nothing to restore
             return await pipe_bytes(request, upstream, headers, record)
-        blocking = restorer.needs_thread
         try:
             if content_type.startswith("text/event-stream"):
                 return await relay_stream(request, SSEDecoder(), fmt.stream_rewriter(restorer),
-                                          upstream, headers, record, blocking)
+                                          upstream, headers, record, restorer)
             if content_type.startswith("application/vnd.amazon.eventstream") and \
                     hasattr(fmt, "eventstream_rewriter"):
                 return await relay_stream(request, EventStreamDecoder(),
                                           fmt.eventstream_rewriter(restorer), upstream, headers,
-                                          record, blocking)
+                                          record, restorer)
             if _restorable(content_type):
                 return await relay_whole(fmt, upstream, restorer, headers,
-                                         self._limits.max_response_bytes)
+                                         self._limits.max_response_bytes,
+                                         lines=not _is_json(content_type),
+                                         rewrite=endpoint.answer if endpoint else None)
             return await pipe_bytes(request, upstream, headers, record)
         finally:
             record.tokens_restored = restorer.stats.restored
@@ -263,6 +265,12 @@ def _restorable(content_type: str) -> bool:
     results); not images, audio or other media."""
     kind = content_type.split(";")[0].strip()
     return "json" in kind or kind.startswith("text/") or kind in ("", "application/octet-stream")
+
+
+def _is_json(content_type: str) -> bool:
+    """One JSON document (`application/json`, `application/problem+json`), not JSON lines."""
+    kind = content_type.split(";")[0].strip()
+    return kind.endswith("/json") or kind.endswith("+json")
 
 
 def _json_or_none(body: bytes) -> object:

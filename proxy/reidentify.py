@@ -47,6 +47,7 @@ class Restorer:
         self._lookup = lookup
         self._vaulted: dict[str, str | None] = {}  # asked of the vault (None: not there)
         self.stats = RestoreStats()
+        self.holding = 0  # stream restorers holding back text that may become a token
         self._forms: TokenForms = forms_for(types | {t[1:t.rindex("_")] for t in tokens.by_value
                                                       .values()})
 
@@ -116,12 +117,18 @@ class StreamRestorer:
     def feed(self, delta: str) -> str:
         text = self._held + delta
         cut = self._restorer.held_prefix_start(text)
-        self._held = text[cut:]
-        return self._restorer.restore(text[:cut], self._json)
+        restored = self._restorer.restore(text[:cut], self._json)
+        self._hold(text[cut:])
+        return restored
 
     def flush(self) -> str:
-        text, self._held = self._held, ""
-        return self._restorer.restore(text, self._json)
+        restored = self._restorer.restore(self._held, self._json)
+        self._hold("")
+        return restored
+
+    def _hold(self, text: str) -> None:
+        self._restorer.holding += bool(text) - bool(self._held)
+        self._held = text
 
     @property
     def holding(self) -> bool:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import codecs
 import logging
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import aiohttp
@@ -30,10 +31,11 @@ from .eventstream import EventStreamError
 from .formats.base import ApiFormat
 from .offload import off_loop_if
 from .reidentify import Restorer
-from .sse import SSEError
+from .sse import SSEError, SSEEvent
 
 STREAM_BROKE = "the provider's stream broke off"
 log = logging.getLogger("aliasgate")
+Rewrite = Callable[[Any], Any]
 # Up to this size an answer, or a frame of a stream, is parsed, restored and written back
 # on the loop; beyond it in a thread, where pure-Python work gives the loop the GIL every
 # few milliseconds.
@@ -44,15 +46,22 @@ FEED_BYTES = 1_024
 
 
 async def relay_whole(fmt: ApiFormat, upstream: aiohttp.ClientResponse, restorer: Restorer,
-                      headers: CIMultiDict[str], max_bytes: int) -> web.Response:
-    """An answer read whole and restored: JSON, JSON lines (a batch's results), or text
-    (a file's content). Bytes that are not UTF-8 go back as they came."""
+                      headers: CIMultiDict[str], max_bytes: int, lines: bool = False,
+                      rewrite: Rewrite | None = None) -> web.Response:
+    """An answer read whole and restored: one JSON document (`rewrite` applied to it
+    first, if given), or (`lines`) JSON lines (a batch's results) or text (a file's
+    content), line by line, each JSON line within the JSON budget on its own. Bytes that
+    are not UTF-8 go back as they came."""
     parts, size = await _read_capped(upstream, max_bytes)
-    if size <= INLINE_BYTES and not restorer.may_hold(b"".join(parts)):
-        body = b"".join(parts)  # the usual small answer: no token, no thread
+    raw = b"".join(parts)
+    if lines:
+        body = await off_loop_if(size > INLINE_BYTES or restorer.needs_thread,
+                                 _restore_lines, fmt, raw, restorer)
+    elif rewrite is None and size <= INLINE_BYTES and not restorer.may_hold(raw):
+        body = raw  # the usual small answer: no token, no thread
     else:
         body = await off_loop_if(size > INLINE_BYTES or restorer.needs_thread,
-                                 _restore_answer, fmt, parts, restorer)
+                                 _restore_answer, fmt, raw, restorer, rewrite)
     payload = _Sliced(body) if len(body) > SLICE else body
     return web.Response(status=upstream.status, headers=headers, body=payload)
 
@@ -74,11 +83,12 @@ class _Sliced(Payload):
             await writer.write(view[at:at + SLICE])
 
 
-def _restore_answer(fmt: ApiFormat, parts: list[bytes], restorer: Restorer) -> bytes:
+def _restore_answer(fmt: ApiFormat, raw: bytes, restorer: Restorer,
+                    rewrite: Rewrite | None = None) -> bytes:
     """The answer with this request's tokens restored. When it holds none (none can be in
-    it, or none was found), the provider's bytes go back exactly as they came."""
-    raw = b"".join(parts)
-    if not restorer.may_hold(raw):
+    it, or none was found) and nothing rewrites it, the provider's bytes go back exactly
+    as they came."""
+    if rewrite is None and not restorer.may_hold(raw):
         return raw
     try:
         document = parse(raw, restorer.bounds)
@@ -86,6 +96,8 @@ def _restore_answer(fmt: ApiFormat, parts: list[bytes], restorer: Restorer) -> b
         raise UpstreamFailed(f"aliasgate does not restore this answer: it {exc}") from exc
     except ValueError:  # not one JSON document: JSON lines, or text
         return _restore_lines(fmt, raw, restorer)
+    if rewrite is not None:
+        return utf8(dumps(fmt.restore_body(rewrite(document), restorer)))
     return _restore_document(fmt, document, raw, restorer)
 
 
@@ -160,36 +172,37 @@ class FrameRewriter(Protocol):
 
 async def relay_stream(request: web.Request, decoder: FrameDecoder, rewriter: FrameRewriter,
                        upstream: aiohttp.ClientResponse, headers: CIMultiDict[str],
-                       record: AuditRecord, blocking: bool = False) -> web.StreamResponse:
+                       record: AuditRecord, restorer: Restorer | None = None
+                       ) -> web.StreamResponse:
     """Restore a stream frame by frame (SSE, or AWS event-stream for Bedrock); if it breaks
-    off, the client gets an error frame in the provider's stream shape. `blocking`: the
-    rewriter may ask the vault, so every step runs in a thread."""
+    off, the client gets an error frame in the provider's stream shape. Frames that may
+    make `restorer` ask the vault are rewritten in a thread (see _Step.may_ask_vault)."""
     response = web.StreamResponse(status=upstream.status, headers=headers)
     await response.prepare(request)
-    step = _Step(decoder, rewriter)
+    step = _Step(decoder, rewriter, restorer)
     try:
         try:
             async for chunk in upstream.content.iter_any():
-                if blocking:
-                    await _write(response, await asyncio.to_thread(step.run, chunk))
-                    continue
                 for at in range(0, len(chunk), FEED_BYTES):
                     piece = chunk[at:at + FEED_BYTES]
                     if decoder.buffered + len(piece) > INLINE_BYTES:  # a large frame ends?
                         await _write(response, await asyncio.to_thread(step.run, chunk[at:]))
                         break
-                    await _write(response, step.run(piece))
+                    frames = step.decode(piece)
+                    await _write(response, await off_loop_if(step.may_ask_vault(frames),
+                                                             step.rewrite, frames))
                     await asyncio.sleep(0)
             await _write(response, await off_loop_if(
-                decoder.buffered > INLINE_BYTES or blocking, step.run, None))
+                decoder.buffered > INLINE_BYTES or step.vaulted, step.run, None))
             if step.truncated:
                 raise StreamCut("the stream ended inside a frame")
-            await _write(response, await off_loop_if(blocking, step.finish))
+            await _write(response, await off_loop_if(step.vaulted, step.finish))
         except ConnectionResetError:
             raise  # the client went away (aiohttp's ClientConnectionResetError included)
         except Exception as exc:  # the answer has begun: end it with an error frame
             message = _broke(record, exc)
-            await _write(response, await off_loop_if(blocking, _closing, rewriter, message))
+            await _write(response, await off_loop_if(step.vaulted, _closing, rewriter,
+                                                     message))
         await response.write_eof()
     except ConnectionResetError:
         record.decision, record.reason = "client_closed", "the client closed the connection"
@@ -199,19 +212,49 @@ async def relay_stream(request: web.Request, decoder: FrameDecoder, rewriter: Fr
 class _Step:
     """Feeds bytes (None: the end of the stream) and rewrites the frames they complete."""
 
-    def __init__(self, decoder: FrameDecoder, rewriter: FrameRewriter) -> None:
-        self._decoder, self._rewriter = decoder, rewriter
+    def __init__(self, decoder: FrameDecoder, rewriter: FrameRewriter,
+                 restorer: Restorer | None) -> None:
+        self._decoder, self._rewriter, self._restorer = decoder, rewriter, restorer
         self.truncated = False
+
+    @property
+    def vaulted(self) -> bool:
+        """Restoring may ask the vault, which blocks: not on the event loop."""
+        return self._restorer is not None and self._restorer.needs_thread
+
+    def may_ask_vault(self, frames: list[Any]) -> bool:
+        """Whether rewriting `frames` may ask the vault: some text is held back (it may
+        complete a token), or a frame may hold one. Most frames of a stream do not, and
+        stay on the loop, where a flood of small ones costs no thread hop each."""
+        restorer = self._restorer
+        if restorer is None or not restorer.needs_thread or not frames:
+            return False
+        return restorer.holding > 0 or any(restorer.may_hold(_frame_bytes(f)) for f in frames)
+
+    def decode(self, piece: bytes) -> list[Any]:
+        return self._decoder.feed(piece)
+
+    def rewrite(self, frames: list[Any]) -> bytes:
+        return _encode([out for frame in frames for out in self._rewriter.on_event(frame)])
 
     def run(self, piece: bytes | None) -> bytes:
         if piece is None:
             frames, self.truncated = self._decoder.close()
         else:
             frames = self._decoder.feed(piece)
-        return _encode([out for frame in frames for out in self._rewriter.on_event(frame)])
+        return self.rewrite(frames)
 
     def finish(self) -> bytes:
         return _encode(self._rewriter.finish())
+
+
+def _frame_bytes(frame: Any) -> bytes:
+    """What of a frame may hold a token: an SSE event's data, an event-stream message's
+    payload (base64 inside it hides any: such a payload counts as one that may)."""
+    if isinstance(frame, SSEEvent):
+        return (frame.data or "").encode("utf-8", "surrogatepass")
+    payload = getattr(frame, "payload", b"")
+    return b"<" if b'"bytes"' in payload else payload
 
 
 class StreamCut(ValueError):
@@ -296,9 +339,12 @@ async def _write(response: web.StreamResponse, data: bytes) -> None:
 async def _read_capped(upstream: aiohttp.ClientResponse, limit: int
                        ) -> tuple[list[bytes], int]:
     parts, size = [], 0
-    async for chunk in upstream.content.iter_any():
-        size += len(chunk)
-        if size > limit:
-            raise UpstreamFailed(f"the provider's answer exceeds {limit} bytes")
-        parts.append(chunk)
+    try:
+        async for chunk in upstream.content.iter_any():
+            size += len(chunk)
+            if size > limit:
+                raise UpstreamFailed(f"the provider's answer exceeds {limit} bytes")
+            parts.append(chunk)
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise UpstreamFailed("the provider's answer broke off") from exc
     return parts, size

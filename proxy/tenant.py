@@ -13,7 +13,7 @@ from .config import RouteConfig
 from .errors import Refused
 from .keys import fingerprint
 
-_CREDENTIAL_HEADERS = ("Authorization", "x-api-key", "api-key")
+_CREDENTIAL_HEADERS = ("Authorization", "x-api-key", "api-key", "x-goog-api-key")
 
 
 def tenant_of(route: RouteConfig, headers: CIMultiDictProxy[str], master: bytes) -> str:

@@ -122,10 +122,10 @@ async def test_unknown_route_is_404(gateway: Gateway) -> None:
 async def test_unknown_post_path_is_refused_in_provider_shape(gateway: Gateway) -> None:
     form = aiohttp.FormData()
     form.add_field("file", b"Jane Doe, 4111 1111 1111 1111", filename="people.csv")
-    form.add_field("purpose", "batch")
-    status, body, _ = await post(gateway, "/openai/v1/files", data=form)  # type: ignore[arg-type]
+    form.add_field("purpose", "fine-tune")
+    status, body, _ = await post(gateway, "/openai/v1/uploads", data=form)  # type: ignore[arg-type]
     assert status == 403 and openai_error(body) == "aliasgate_refused"
-    status, body, _ = await post(gateway, "/anthropic/v1/messages/batches", json_body={})
+    status, body, _ = await post(gateway, "/anthropic/v1/skills", json_body={})
     assert status == 403 and body["type"] == "error"
     assert body["error"]["type"] == "permission_error"
     assert gateway.provider.received == []
@@ -133,9 +133,9 @@ async def test_unknown_post_path_is_refused_in_provider_shape(gateway: Gateway) 
 
 async def test_policy_passthrough_forwards_listed_path(start_gateway: GatewayFactory,
                                                        tmp_path: Path) -> None:
-    write_policy(tmp_path, "files", passthrough=["POST /v1/files"])
-    gw = await start_gateway(policy="files")
-    status, _, _ = await post(gw, "/openai/v1/files", data=b"raw",
+    write_policy(tmp_path, "uploads", passthrough=["POST /v1/uploads"])
+    gw = await start_gateway(policy="uploads")
+    status, _, _ = await post(gw, "/openai/v1/uploads", data=b"raw",
                               headers={"Content-Type": "application/octet-stream"})
     assert status == 200 and gw.provider.received[0].body == b"raw"
     assert (await gw.audit_after(1))[-1]["decision"] == "passthrough"
@@ -259,15 +259,20 @@ async def test_compressed_answer_is_restored_and_length_rebuilt(gateway: Gateway
     assert int(resp.headers["Content-Length"]) == len(json.dumps(body, ensure_ascii=False))
 
 
-async def test_pasted_token_does_not_pull_a_value_back(gateway: Gateway) -> None:
+async def test_a_pasted_token_restores_only_for_its_own_tenant(gateway: Gateway) -> None:
     await post(gateway, CHAT, json_body=chat_body("I am Jane Doe."))
     token = gateway.provider.received[0].json["messages"][0]["content"].split()[-1].rstrip(".")
     assert token.startswith("<PERSON_")
-    status, body, _ = await post(gateway, CHAT, json_body=chat_body(f"Who is {token}?"))
+    other = {"Authorization": "Bearer sk-another-tenant"}
+    status, body, _ = await post(gateway, CHAT, json_body=chat_body(f"Who is {token}?"),
+                                 headers=other)
     assert status == 200
     assert body["choices"][0]["message"]["content"] == f"Echo: Who is {token}?"
     record = (await gateway.audit_after(2))[-1]
     assert record["token_lookalikes_in_request"] == 1 and record["tokens_unknown"] == 1
+    # The tenant it was issued to gets the value: the vault holds it for that tenant.
+    status, body, _ = await post(gateway, CHAT, json_body=chat_body(f"Who is {token}?"))
+    assert body["choices"][0]["message"]["content"] == "Echo: Who is Jane Doe?"
 
 
 async def test_audit_has_one_line_per_request_and_no_values(gateway: Gateway) -> None:
@@ -285,7 +290,7 @@ def _read_settled(path: Path) -> str:
     """A state file's text; "" for the head's temporary copy, renamed away meanwhile (its
     content is read under the head's own name)."""
     try:
-        return path.read_text()
+        return path.read_bytes().decode("utf-8", "replace")  # the vault is binary
     except FileNotFoundError:
         return ""
 

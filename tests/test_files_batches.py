@@ -15,8 +15,6 @@ import pytest
 
 from proxy.detect.pool import WorkerPoolAnalyzer
 from proxy.formats.multipart import OutPart, build_form, parse_form
-from proxy.formats.openai_files import WeighsUninspectable
-from proxy.inspection import RequestInspection
 from proxy.server import start_site
 from tests.conftest import build_app, write_config
 from tests.fake_files import FakeFiles, start_fake_files
@@ -219,9 +217,6 @@ async def test_binary_file_refused(gateway: Gateway) -> None:
     assert gateway.fake.received == []
 
 
-@pytest.mark.skipif(not issubclass(RequestInspection, WeighsUninspectable),
-                    reason="the request's inspection cannot yet tell whether the route's "
-                           "policy allows uninspectable content (RequestInspection.uninspectable)")
 async def test_binary_file_forwarded_when_the_policy_allows(lenient_gateway: Gateway) -> None:
     uploaded = await lenient_gateway.client().files.create(
         file=("Jane Doe.png", PNG, "image/png"), purpose="vision")

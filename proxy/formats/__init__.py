@@ -6,6 +6,7 @@ from .anthropic import AnthropicFormat
 from .azure import AzureFormat
 from .base import ApiFormat
 from .bedrock import BedrockFormat
+from .gemini import GeminiFormat
 from .openai import OpenAIFormat
 from .vertex import VertexFormat
 
@@ -15,6 +16,7 @@ REGISTRY: dict[str, ApiFormat] = {
     "azure": AzureFormat(),
     "vertex": VertexFormat(),
     "bedrock": BedrockFormat(),
+    "gemini": GeminiFormat(),
 }
 
 

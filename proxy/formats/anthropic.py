@@ -14,11 +14,9 @@ from ..reidentify import Restorer, StreamRestorer
 from ..shapes import INTEGER
 from ..sse import SSEEvent
 from .anthropic_batches import (
-    ANSWER_IS_BATCH,
     BATCH_ID,
     extract_batch,
     find_batch_endpoint,
-    results_through_gateway,
 )
 from .anthropic_batches import CREATE as BATCH_CREATE
 from .base import (
@@ -100,11 +98,6 @@ class AnthropicFormat:
 
     def restore_body(self, body: Json, restorer: Restorer) -> Json:
         return restore_json(body, restorer, _NO_KEYS, _SIGNED)
-
-    def rewrite_answer(self, endpoint: Endpoint, body: Json) -> Json:
-        """A JSON answer as the client must get it, tokens or not: a batch's results
-        address points back at the gateway."""
-        return results_through_gateway(body) if endpoint.name in ANSWER_IS_BATCH else body
 
     def stream_rewriter(self, restorer: Restorer) -> AnthropicStream:
         return AnthropicStream(restorer)

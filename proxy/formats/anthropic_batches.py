@@ -36,19 +36,40 @@ BATCH_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
 # What Anthropic accepts as a request's custom_id.
 CUSTOM_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
-CREATE = Endpoint("messages.batches.create", inspect=True)
+def results_through_gateway(body: Json) -> Json:
+    """The answer with every batch's `results_url` pointing back at the gateway (a batch,
+    or a page of batches); a batch whose id has another shape gets no results address."""
+    batches = body.get("data") if isinstance(body, dict) else None
+    for batch in [body, *(batches if isinstance(batches, list) else [])]:
+        _point_home(batch)
+    return body
+
+
+def _point_home(batch: Any) -> None:
+    if not isinstance(batch, dict) or batch.get("type") != "message_batch":
+        return
+    if not isinstance(batch.get("results_url"), str):
+        return
+    batch_id = batch.get("id")
+    if isinstance(batch_id, str) and has_shape(batch_id, BATCH_ID):
+        batch["results_url"] = f"/v1/messages/batches/{batch_id}/results"
+    else:
+        batch["results_url"] = None
+
+
+CREATE = Endpoint("messages.batches.create", inspect=True, answer=results_through_gateway)
 _ID = rf"(?P<id>{BATCH_ID.pattern})"
 # (method, path, endpoint): matched whole, in order.
 ENDPOINTS: list[tuple[str, re.Pattern[str], Endpoint]] = [
     ("POST", re.compile(r"/v1/messages/batches"), CREATE),
-    ("GET", re.compile(r"/v1/messages/batches"), Endpoint("messages.batches.list",
-                                                          inspect=False)),
+    ("GET", re.compile(r"/v1/messages/batches"),
+     Endpoint("messages.batches.list", inspect=False, answer=results_through_gateway)),
     ("GET", re.compile(rf"/v1/messages/batches/{_ID}"),
-     Endpoint("messages.batches.retrieve", inspect=False)),
+     Endpoint("messages.batches.retrieve", inspect=False, answer=results_through_gateway)),
     ("DELETE", re.compile(rf"/v1/messages/batches/{_ID}"),
      Endpoint("messages.batches.delete", inspect=False)),
     ("POST", re.compile(rf"/v1/messages/batches/{_ID}/cancel"),
-     Endpoint("messages.batches.cancel", inspect=False)),
+     Endpoint("messages.batches.cancel", inspect=False, answer=results_through_gateway)),
     ("GET", re.compile(rf"/v1/messages/batches/{_ID}/results"),
      Endpoint("messages.batches.results", inspect=False)),
 ]
@@ -88,29 +109,3 @@ def extract_batch(rules: WalkRules, body: Json, budget: Budget) -> Extraction:
     extraction.values = [slot for slot in extraction.values
                          if not (slot.key == "custom_id" and id(slot.container) in items)]
     return extraction
-
-
-# The endpoints whose answer is a batch, or a page of them.
-ANSWER_IS_BATCH = frozenset({"messages.batches.create", "messages.batches.list",
-                             "messages.batches.retrieve", "messages.batches.cancel"})
-
-
-def results_through_gateway(body: Json) -> Json:
-    """The answer with every batch's `results_url` pointing back at the gateway (a batch,
-    or a page of batches); a batch whose id has another shape gets no results address."""
-    batches = body.get("data") if isinstance(body, dict) else None
-    for batch in [body, *(batches if isinstance(batches, list) else [])]:
-        _point_home(batch)
-    return body
-
-
-def _point_home(batch: Any) -> None:
-    if not isinstance(batch, dict) or batch.get("type") != "message_batch":
-        return
-    if not isinstance(batch.get("results_url"), str):
-        return
-    batch_id = batch.get("id")
-    if isinstance(batch_id, str) and has_shape(batch_id, BATCH_ID):
-        batch["results_url"] = f"/v1/messages/batches/{batch_id}/results"
-    else:
-        batch["results_url"] = None

@@ -7,7 +7,7 @@ than text, how to restore an answer (whole or streamed) and its error body.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -15,6 +15,7 @@ from .. import answer_json
 from ..errors import BadRequest
 from ..jsonbudget import Budget
 from ..reidentify import Restorer
+from ..shapes import has_shape
 from ..sse import SSEEvent
 from .extraction import Extraction
 
@@ -80,6 +81,9 @@ class Endpoint:
     name: str
     inspect: bool
     handler: BodyHandler | None = field(default=None, compare=False)
+    # Applied to every JSON answer of the endpoint, tokens or not (a batch's absolute
+    # results address pointed back at the gateway, so the SDK does not go round it).
+    answer: Callable[[Json], Json] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,11 @@ class InspectsBodies(Protocol):
         """Plain text (an uploaded text file), pseudonymized."""
         ...
 
+    def uninspectable(self, kind: str) -> None:
+        """Content of this kind cannot be read (a binary file): Refused unless the route's
+        policy lets it through uninspected."""
+        ...
+
 
 class BodyHandler(Protocol):
     """Inspects the body of an endpoint whose body is not one JSON document."""
@@ -111,15 +120,32 @@ class BodyHandler(Protocol):
 
 
 _MODELS = Endpoint("models", inspect=False)
+# A `{placeholder}` segment of an endpoint's path: an id the provider issued (resp_..., conv_...),
+# never text, so nothing a client wrote rides to the provider in a path.
+PATH_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
 def find_endpoint(table: dict[tuple[str, str], Endpoint], method: str, subpath: str
                   ) -> Endpoint | None:
-    """An endpoint of `table`, or the model listing both providers serve without a body."""
+    """An endpoint of `table`, or the model listing both providers serve without a body.
+    A path in the table may hold `{id}` segments, each matching one PATH_ID segment."""
     if method == "GET" and (subpath == "/v1/models" or
                             (subpath.startswith("/v1/models/") and subpath.count("/") == 3)):
         return _MODELS
-    return table.get((method, subpath))
+    exact = table.get((method, subpath))
+    if exact is not None or "{" in subpath:
+        return exact
+    segments = subpath.split("/")
+    for (verb, template), endpoint in table.items():
+        if verb == method and "{" in template and _fits(template.split("/"), segments):
+            return endpoint
+    return None
+
+
+def _fits(template: list[str], segments: list[str]) -> bool:
+    return len(template) == len(segments) and all(
+        has_shape(got, PATH_ID) if want.startswith("{") else want == got
+        for want, got in zip(template, segments, strict=True))
 
 
 class StreamRewriter(Protocol):

@@ -26,12 +26,29 @@ from .base import (
     restore_json,
 )
 from .extraction import Extraction, WalkRules
+from .openai_conversations import ENDPOINTS as _CONVERSATIONS
+from .openai_conversations import EXTRACTORS as _CONVERSATIONS_EXTRACT
+from .openai_files import FILE_PURPOSE, files_endpoint
+from .openai_responses import ENDPOINTS as _RESPONSES
+from .openai_responses import EXTRACTORS as _RESPONSES_EXTRACT
+from .openai_responses import OPAQUE_KEYS
+from .openai_responses import QUERY_PARAMS as _RESPONSES_QUERY
+from .openai_traces import ENDPOINTS as _TRACES
+from .openai_traces import EXTRACTORS as _TRACES_EXTRACT
+from .responses_stream import OpenAIStreamRouter
+from .token_ids import TokenIdInputs
+from .token_ids import walk_body as walk_with_token_ids
 
 _ENDPOINTS = {
     ("POST", "/v1/chat/completions"): Endpoint("chat.completions", inspect=True),
     ("POST", "/v1/completions"): Endpoint("completions", inspect=True),
     ("POST", "/v1/embeddings"): Endpoint("embeddings", inspect=True),
+    ("POST", "/v1/moderations"): Endpoint("moderations", inspect=True),
+    **_RESPONSES, **_CONVERSATIONS, **_TRACES,
 }
+_EXTRACTORS = {**_RESPONSES_EXTRACT, **_CONVERSATIONS_EXTRACT, **_TRACES_EXTRACT}
+# Where an endpoint's text (or token ids, see token_ids.py) is.
+_TOKEN_ID_KEYS = {"embeddings": "input", "completions": "prompt"}
 _JSON_STRING_KEYS = frozenset({"arguments"})
 # Azure's api-version: a date, a preview of one, or a named channel.
 API_VERSION = re.compile(r"\d{4}-\d{2}-\d{2}(-preview)?|preview|latest|v1")
@@ -65,45 +82,41 @@ _RULES = WalkRules(
 )
 
 
-def _texts_or_token_ids(body: dict[str, Any], key: str, extraction: Extraction) -> None:
-    """`input` or `prompt`: a string, a list of strings, or token ids, which the gateway
-    cannot read. Any other shape is refused rather than guessed at."""
-    value = body.get(key)
-    if value is None or isinstance(value, str):
+def _moderation_input(body: dict[str, Any]) -> None:
+    """A string, a list of strings, or a list of parts (text, image_url): images are
+    uninspectable, like any image part."""
+    value = body.get("input")
+    if isinstance(value, str) or (isinstance(value, list) and (
+            all(isinstance(v, str) for v in value) or all(isinstance(v, dict) for v in value))):
         return
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return
-    if isinstance(value, list) and all(_token_ids(v) for v in value):
-        extraction.uninspectable.append(f"{key} token ids")
-        return
-    raise BadRequest(f"{key} must be a string, a list of strings or token ids")
-
-
-def _token_ids(value: object) -> bool:
-    if isinstance(value, list):
-        return all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-    return isinstance(value, int) and not isinstance(value, bool)
+    raise BadRequest("input must be a string, a list of strings or a list of parts")
 
 
 class OpenAIFormat:
     name = "openai"
     query_params: Mapping[str, re.Pattern[str]] = MappingProxyType({
         "api-version": API_VERSION, "limit": INTEGER, "after": IDENTIFIER,
-        "before": IDENTIFIER, "order": re.compile("asc|desc")})
+        "before": IDENTIFIER, "order": re.compile("asc|desc"), "purpose": FILE_PURPOSE,
+        **_RESPONSES_QUERY})
 
     def endpoint(self, method: str, subpath: str) -> Endpoint | None:
-        return find_endpoint(_ENDPOINTS, method, subpath)
+        return find_endpoint(_ENDPOINTS, method, subpath) or files_endpoint(self, method, subpath)
 
     def placement(self, subpath: str, body: Json | None) -> Placement:
         return NOWHERE
 
     def extract(self, endpoint: Endpoint, body: Json, budget: Budget) -> Extraction:
+        if endpoint.name in _EXTRACTORS:  # Responses and Conversations
+            return _EXTRACTORS[endpoint.name](body, budget)
         if endpoint.name == "chat.completions":
             require(body, "messages", list)
+        if endpoint.name == "moderations":
+            _moderation_input(body)
         extraction = Extraction(_RULES, budget)
-        for key in ("input", "prompt"):
-            _texts_or_token_ids(body, key, extraction)
-        extraction.walk_body(body)
+        if endpoint.name in _TOKEN_ID_KEYS:
+            walk_with_token_ids(extraction, body, _TOKEN_ID_KEYS[endpoint.name])
+        else:
+            extraction.walk_body(body)
         # A message's `name` is its author's, a person's name more often than not: always
         # inspected, and a token written there without brackets.
         for message in body.get("messages") or []:
@@ -112,10 +125,10 @@ class OpenAIFormat:
         return extraction
 
     def restore_body(self, body: Json, restorer: Restorer) -> Json:
-        return restore_json(body, restorer, _JSON_STRING_KEYS)
+        return restore_json(body, restorer, _JSON_STRING_KEYS, OPAQUE_KEYS)
 
-    def stream_rewriter(self, restorer: Restorer) -> OpenAIStream:
-        return OpenAIStream(restorer)
+    def stream_rewriter(self, restorer: Restorer) -> OpenAIStreamRouter:
+        return OpenAIStreamRouter(restorer, OpenAIStream(restorer))
 
     def error_headers(self, status: int) -> dict[str, str]:
         return {}
@@ -124,6 +137,14 @@ class OpenAIFormat:
         error_type = _ERROR_TYPES.get(status, "server_error")
         return {"error": {"message": message, "type": error_type, "param": None,
                           "code": f"aliasgate_{kind}"}}
+
+
+# Token ids are read with their model's encoding, which the endpoint's handler loads (off
+# the event loop, once) before the body is inspected.
+for _name, _key in _TOKEN_ID_KEYS.items():
+    _path = ("POST", f"/v1/{_name}")
+    _ENDPOINTS[_path] = Endpoint(_name, inspect=True, handler=TokenIdInputs(
+        OpenAIFormat(), _ENDPOINTS[_path], _key))
 
 
 class OpenAIStream:

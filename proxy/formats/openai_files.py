@@ -23,9 +23,8 @@ extension's shape, since the provider reads the file's type from it.
 from __future__ import annotations
 
 import re
-from typing import Protocol, runtime_checkable
 
-from ..errors import BadRequest, Refused
+from ..errors import BadRequest
 from ..shapes import INTEGER, has_shape, shown
 from .base import ApiFormat, Endpoint, InspectsBodies, OutboundBody
 from .documents import file_kind, inspect_text_file
@@ -60,14 +59,6 @@ def files_endpoint(fmt: ApiFormat, method: str, subpath: str) -> Endpoint | None
         if want == method and path.fullmatch(subpath):
             return endpoint
     return None
-
-
-@runtime_checkable
-class WeighsUninspectable(Protocol):
-    """Inspection that can say whether the route's policy lets uninspectable content
-    through: `uninspectable` raises Refused if not, and notes the kind in the audit line."""
-
-    def uninspectable(self, kind: str) -> None: ...
 
 
 _MAX_PARTS = 4
@@ -111,9 +102,7 @@ class FileUpload:
                 raise BadRequest("a batch file must be UTF-8 JSON Lines")
             return await inspect_batch_file(inspect, self._fmt, text)
         if text is None:
-            if not isinstance(inspect, WeighsUninspectable):
-                raise Refused("the upload is a binary file, which aliasgate cannot inspect")
-            inspect.uninspectable("file")
+            inspect.uninspectable("binary file")
             return upload.data
         kind = file_kind(upload.filename, upload.content_type)
         inspected = await inspect_text_file(inspect, self._fmt, text, kind)

@@ -6,6 +6,7 @@
     bedrock-runtime.{region}.amazonaws.com  {region}
     {region}-aiplatform.googleapis.com      {region}
     aiplatform.googleapis.com               global
+    generativelanguage.googleapis.com       global (the Gemini Developer API)
     {resource}.openai.azure.com             not visible: the route must declare it
     localhost, 127.0.0.0/8, ::1             local (tests and sidecars)
 """
@@ -17,7 +18,8 @@ import re
 from collections.abc import Iterable
 
 _EXACT = {"api.openai.com": "us", "eu.api.openai.com": "eu", "us.api.openai.com": "us",
-          "api.anthropic.com": "us", "aiplatform.googleapis.com": "global"}
+          "api.anthropic.com": "us", "aiplatform.googleapis.com": "global",
+          "generativelanguage.googleapis.com": "global"}
 _PATTERNS = (
     re.compile(r"^bedrock-runtime(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com$"),
     re.compile(r"^([a-z]+-[a-z]+\d+)-aiplatform\.googleapis\.com$"),
