@@ -32,4 +32,8 @@ def tenant_of(route: RouteConfig, headers: CIMultiDictProxy[str], master: bytes)
         # A gateway key counts only where the route issues them: elsewhere anyone could
         # send any string there and pick another credential's token scope.
         credential = next((headers[h] for h in _CREDENTIAL_HEADERS if h in headers), "")
+        # The same key is the same tenant however it is sent (the Anthropic SDK sends
+        # `Authorization: Bearer K` or `x-api-key: K`).
+        if credential[:7].lower() == "bearer ":
+            credential = credential[7:].strip()
     return f"key:{fingerprint(master, 'tenant-credential', credential)}"

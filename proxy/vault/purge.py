@@ -42,13 +42,14 @@ def tenant_fingerprints(text: str, master: bytes) -> list[str]:
         tenants = [_credential(text.removeprefix("key:"), master)]
     else:
         tenants = [f"route:{text}", f"header:{text}", _credential(text, master)]
-        if not text.startswith("Bearer "):   # as an Authorization header carries it
-            tenants.append(_credential(f"Bearer {text}", master))
     return [fingerprint(master, "audit-tenant", tenant) for tenant in tenants]
 
 
 def _credential(credential: str, master: bytes) -> str:
-    """As tenant.py names a tenant by the credential a request presents."""
+    """As tenant.py names a tenant by the credential a request presents (a `Bearer`
+    scheme is not part of it)."""
+    if credential[:7].lower() == "bearer ":
+        credential = credential[7:].strip()
     return f"key:{fingerprint(master, 'tenant-credential', credential)}"
 
 
