@@ -26,10 +26,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
-from multidict import CIMultiDict
 
 from proxy.server import start_site
-from tests.fake_provider import Received
+from tests.fake_provider import Received, receive
 
 THREADS_BETA = "message-threads-2026-08-12"
 _LETTERS = string.ascii_letters
@@ -176,8 +175,7 @@ class _Handlers:
         self.provider = provider
 
     async def record(self, request: web.Request) -> Received:
-        received = Received(request.method, request.path, request.query_string,
-                            CIMultiDict(request.headers), await request.read())
+        received = await receive(request)
         self.provider.received.append(received)
         return received
 

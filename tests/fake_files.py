@@ -19,10 +19,9 @@ from typing import Any
 
 from aiohttp import BodyPartReader, MultipartReader, StreamReader, web
 from aiohttp.base_protocol import BaseProtocol
-from multidict import CIMultiDict
 
 from proxy.server import start_site
-from tests.fake_provider import Received
+from tests.fake_provider import Received, receive
 
 
 def _new_id(prefix: str) -> str:
@@ -101,10 +100,9 @@ class _Handlers:
         self.fake = fake
 
     async def _record(self, request: web.Request) -> bytes:
-        body = await request.read()
-        self.fake.received.append(Received(request.method, request.path, request.query_string,
-                                           CIMultiDict(request.headers), body))
-        return body
+        received = await receive(request)
+        self.fake.received.append(received)
+        return received.body
 
     def _store(self, purpose: str, filename: str, content: bytes) -> dict[str, Any]:
         meta: dict[str, Any] = {"id": _new_id("file-"), "object": "file", "bytes": len(content),

@@ -27,10 +27,9 @@ from typing import Any
 
 import tiktoken
 from aiohttp import web
-from multidict import CIMultiDict
 
 from proxy.server import start_site
-from tests.fake_provider import FakeProvider, Received
+from tests.fake_provider import FakeProvider, Received, receive
 
 
 def _user_text(contents: list[dict[str, Any]]) -> str:
@@ -60,8 +59,7 @@ class _Handlers:
         self.provider = provider
 
     async def record(self, request: web.Request) -> Received:
-        received = Received(request.method, request.path, request.query_string,
-                            CIMultiDict(request.headers), await request.read())
+        received = await receive(request)
         self.provider.received.append(received)
         return received
 

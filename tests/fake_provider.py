@@ -124,14 +124,18 @@ def _mangle(text: str, style: str) -> str:
     return _TOKEN.sub(rewrite, text)
 
 
+async def receive(request: web.Request) -> Received:
+    """The request as a fake provider got it (the fakes of other APIs use this too)."""
+    return Received(request.method, request.path, request.query_string,
+                    CIMultiDict(request.headers), await request.read())
+
+
 class _Handlers:
     def __init__(self, provider: FakeProvider) -> None:
         self.provider = provider
 
     async def record(self, request: web.Request) -> Received:
-        body = await request.read()
-        received = Received(request.method, request.path, request.query_string,
-                            CIMultiDict(request.headers), body)
+        received = await receive(request)
         self.provider.received.append(received)
         return received
 

@@ -32,10 +32,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
-from multidict import CIMultiDict
 
 from proxy.server import start_site
-from tests.fake_provider import Received
+from tests.fake_provider import Received, receive
 
 Json = Any
 
@@ -121,8 +120,7 @@ class _Handlers:
         self.fake = fake
 
     async def record(self, request: web.Request) -> Received:
-        received = Received(request.method, request.path, request.query_string,
-                            CIMultiDict(request.headers), await request.read())
+        received = await receive(request)
         self.fake.received.append(received)
         return received
 
