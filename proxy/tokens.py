@@ -49,7 +49,9 @@ class TokenMap:
         digest = hmac.digest(self.key, f"{entity}\x00{value}".encode("utf-8", "surrogatepass"),
                              hashlib.sha256)
         token = f"<{entity}_{_base32(digest)[:TOKEN_LENGTH]}>"
-        if token in self.by_token:  # see the module docstring for how unlikely this is
+        # Another value with this token (see the module docstring for how unlikely that
+        # is); the same value may arrive twice from documents inspected side by side.
+        if self.by_token.get(token, value) != value:
             raise InternalFailure("two values would share a token; nothing was sent")
         self.by_token[token] = value
         self.by_value[(entity, value)] = token

@@ -11,6 +11,7 @@ on the way back like any answer's. Errors name the line, never its content.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ from .extraction import NotJson, loads_strict
 BATCH_URLS = frozenset({"/v1/chat/completions", "/v1/embeddings", "/v1/completions",
                         "/v1/responses", "/v1/moderations"})
 MAX_LINES = 50_000  # OpenAI's own limit on requests in one batch
+_AT_ONCE = 8        # lines in detection at once
 _KEYS = frozenset({"custom_id", "method", "url", "body"})
 
 
@@ -41,21 +43,33 @@ async def inspect_batch_file(inspect: InspectsBodies, fmt: ApiFormat, text: str)
     lines = await off_loop_if(len(text) > INLINE_BYTES, _parse_lines, fmt, text)
     ids = await inspect_documents(inspect, fmt, [line.custom_id for line in lines],
                                   sum(len(line.custom_id) for line in lines))
-    out = []
     for line, custom_id in zip(lines, ids, strict=True):
         if not isinstance(custom_id, str):
             raise BadRequest(f"line {line.number} of the batch file: custom_id must be a "
                              "string")
-        try:
-            body = await _inspect_body(inspect, fmt, line)
-        except (BadRequest, Refused, Blocked, PayloadTooLarge) as exc:
-            raise type(exc)(f"line {line.number} of the batch file: {exc.message}") from exc
+    # Lines are inspected a few at a time, so both detection workers stay busy; they share
+    # the request's tokens, as the messages of one conversation do.
+    gate = asyncio.Semaphore(_AT_ONCE)
+
+    async def inspected(line: _Line, custom_id: str) -> bytes:
+        async with gate:
+            try:
+                body = await _inspect_body(inspect, fmt, line)
+            except (BadRequest, Refused, Blocked, PayloadTooLarge) as exc:
+                raise type(exc)(f"line {line.number} of the batch file: {exc.message}") from exc
         # The inspected body goes in as it came back, spliced after the other keys (their
         # object without its closing brace), not parsed again.
         head = json.dumps({"custom_id": custom_id, "method": "POST", "url": line.url},
                           ensure_ascii=False, separators=(",", ":"))[:-1]
-        out.append(head.encode("utf-8", "backslashreplace") + b',"body":' + body + b"}\n")
-    return b"".join(out)
+        return head.encode("utf-8", "backslashreplace") + b',"body":' + body + b"}\n"
+
+    try:  # the first refusal cancels the lines still being inspected
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(inspected(line, custom_id))
+                     for line, custom_id in zip(lines, ids, strict=True)]
+    except ExceptionGroup as failed:
+        raise failed.exceptions[0] from None
+    return b"".join(task.result() for task in tasks)
 
 
 async def _inspect_body(inspect: InspectsBodies, fmt: ApiFormat, line: _Line) -> bytes:
