@@ -378,7 +378,7 @@ async def start_fake_responses() -> tuple[FakeResponses, web.AppRunner]:
     h = _Handlers(fake)
     app = web.Application()
     one, conv = "/responses/{response_id}", "/conversations/{conversation_id}"
-    for prefix in ("/v1", "/openai/v1"):
+    for prefix in ("/v1", "/openai/v1", "/openai"):  # OpenAI, Azure v1, Azure classic
         app.router.add_post(prefix + "/responses", h.create)
         app.router.add_post(prefix + "/responses/input_tokens", h.input_tokens)
         app.router.add_get(prefix + one, h.retrieve)

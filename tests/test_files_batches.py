@@ -332,3 +332,42 @@ async def test_form_rebuilt_with_a_fresh_boundary() -> None:
         ("purpose", b"user_data", None, None), ("file", data, "a %22b%22.txt", "text/plain")]
     again, again_type = build_form([OutPart("purpose", b"user_data")])
     assert again_type != content_type and again.startswith(b"--aliasgate-")
+
+
+async def test_azure_batch_through_azure_openai(tmp_path: Path, fake: FakeFiles,
+                                                analyzer: WorkerPoolAnalyzer) -> None:
+    """Azure's batch lines name `/chat/completions`; each line's deployment is checked."""
+    config = write_config(tmp_path, fake.url, None, format="azure", deployments=["gpt-eu"],
+                          region="swedencentral")
+    _, app = await build_app(config, analyzer)
+    runner, port = await start_site(app, "127.0.0.1", 0)
+    api = openai.AsyncAzureOpenAI(azure_endpoint=f"http://127.0.0.1:{port}/openai",
+                                  api_version="2024-10-21", api_key="k", max_retries=0)
+    try:
+        line = json.dumps({"custom_id": "r1", "method": "POST", "url": "/chat/completions",
+                           "body": {"model": "gpt-eu", "messages": [
+                               {"role": "user", "content": PROMPT}]}})
+        uploaded = await api.files.create(file=("b.jsonl", line.encode(), "application/jsonl"),
+                                          purpose="batch")
+        [stored] = fake.uploads()
+        kept = json.loads(stored.content)
+        assert kept["url"] == "/chat/completions"
+        assert "<PERSON_" in kept["body"]["messages"][0]["content"]
+        batch = await api.batches.create(input_file_id=uploaded.id,
+                                         endpoint="/chat/completions", completion_window="24h")
+        done = await api.batches.retrieve(batch.id)
+        assert done.output_file_id
+        output = await api.files.content(done.output_file_id)
+        [result] = map(json.loads, output.text.splitlines())
+        answer = result["response"]["body"]["choices"][0]["message"]["content"]
+        assert answer == f"Echo: {PROMPT}"
+        elsewhere = line.replace("gpt-eu", "gpt-us")
+        with pytest.raises(openai.PermissionDeniedError):
+            await api.files.create(file=("c.jsonl", elsewhere.encode(), "application/jsonl"),
+                                   purpose="batch")
+        assert {r.path.split("/")[2] for r in fake.received} == {"files", "batches"}
+        for seed in SEEDS:
+            assert seed not in fake.all_text() + stored.content.decode()
+    finally:
+        await api.close()
+        await runner.cleanup()

@@ -371,3 +371,21 @@ async def test_azure_v1_responses(start: GatewayFactory) -> None:
     gw.assert_no_seed_left()
     assert {r.path for r in gw.provider.received} == {
         "/openai/v1/responses", f"/openai/v1/responses/{reply.id}"}
+
+
+async def test_azure_classic_paths_of_azure_openai(start: GatewayFactory) -> None:
+    """`AzureOpenAI(azure_endpoint=...)` calls /openai/responses?api-version=..."""
+    gw = await start(format="azure", deployments=["gpt-eu"], region="swedencentral")
+    api = openai.AsyncAzureOpenAI(azure_endpoint=gw.base_url.removesuffix("/openai/v1"),
+                                  api_version="2025-04-01-preview", api_key="k",
+                                  max_retries=0)
+    reply = await api.responses.create(model="gpt-eu", input=PROMPT)
+    assert reply.output_text == f"Echo: {PROMPT}"
+    follow = await api.responses.create(model="gpt-eu", input="Who was that?",
+                                        previous_response_id=reply.id)
+    assert NAME in follow.output_text or EMAIL in follow.output_text
+    with pytest.raises(openai.PermissionDeniedError):
+        await api.responses.create(model="gpt-us", input="hello")
+    gw.assert_no_seed_left()
+    assert {r.path for r in gw.provider.received} == {"/openai/responses"}
+    assert all(r.query.startswith("api-version=") for r in gw.provider.received)

@@ -3,6 +3,8 @@
     /openai/deployments/{deployment}/chat/completions?api-version=...
     /openai/deployments/{deployment}/completions | /embeddings
     /openai/v1/chat/completions | /completions | /embeddings   (deployment in `model`)
+    /openai/v1/... and /openai/...?api-version=  every other OpenAI path (responses, files,
+                                                 batches: what `AzureOpenAI` calls them)
     /openai/models, /openai/v1/models
 
 The deployment (path or `model`) is the request's placement: residency checks it against
@@ -28,6 +30,8 @@ def _as_openai(subpath: str) -> tuple[str | None, str | None]:
         return None, subpath.removeprefix("/openai")
     if subpath in ("/openai/models", "/openai/v1/models"):
         return None, "/v1/models"
+    if subpath.startswith("/openai/"):  # AzureOpenAI's spelling: /openai/responses
+        return None, "/v1/" + subpath.removeprefix("/openai/")
     return None, None
 
 

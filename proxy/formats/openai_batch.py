@@ -84,6 +84,17 @@ async def _inspect_body(inspect: InspectsBodies, fmt: ApiFormat, line: _Line) ->
     return sent.body
 
 
+def _endpoint_of(fmt: ApiFormat, url: object) -> Endpoint | None:
+    """The endpoint a line's `url` names: OpenAI writes `/v1/chat/completions`, Azure
+    `/chat/completions` (its route serves it as `/openai/v1/chat/completions`)."""
+    if not isinstance(url, str):
+        return None
+    path = url if url.startswith("/v1/") else "/v1" + url
+    if path not in BATCH_URLS:
+        return None
+    return fmt.endpoint("POST", path) or fmt.endpoint("POST", "/openai" + path)
+
+
 def _parse_lines(fmt: ApiFormat, text: str) -> list[_Line]:
     lines: list[_Line] = []
     # Newlines only: a JSON string may hold U+2028, which splitlines() would cut.
@@ -112,7 +123,7 @@ def _parse_line(fmt: ApiFormat, number: int, raw: str) -> _Line:
         raise BadRequest(f"{where}: method must be POST")
     if not isinstance(body, dict):
         raise BadRequest(f"{where}: body must be a JSON object")
-    endpoint = fmt.endpoint("POST", url) if isinstance(url, str) and url in BATCH_URLS else None
+    endpoint = _endpoint_of(fmt, url)
     if endpoint is None or not endpoint.inspect:
         raise Refused(f"{where} names an endpoint aliasgate does not inspect in a batch; "
                       "the upload was not sent")
