@@ -354,7 +354,8 @@ async def test_azure_batch_through_azure_openai(tmp_path: Path, fake: FakeFiles,
         assert kept["url"] == "/chat/completions"
         assert "<PERSON_" in kept["body"]["messages"][0]["content"]
         batch = await api.batches.create(input_file_id=uploaded.id,
-                                         endpoint="/chat/completions", completion_window="24h")
+                                         endpoint="/chat/completions",  # type: ignore[arg-type]
+                                         completion_window="24h")
         done = await api.batches.retrieve(batch.id)
         assert done.output_file_id
         output = await api.files.content(done.output_file_id)
