@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -54,33 +55,34 @@ def create_app(settings: Settings, *, analyzer: Analyzer | None = None,
     app[CONFIG] = config
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
-        await asyncio.to_thread(warm_up_word_frequencies)  # propagation reads them here
-        pool = None
-        active: Analyzer
-        if analyzer is None:
-            detection = config.detection
-            pool = WorkerPoolAnalyzer(detection.model, detection.worker_count(),
-                                      detection.chunk_chars, detection.cache_chars,
-                                      detection.recycle_after, detection.timeout_seconds,
-                                      detection.max_request_chars)
-            await pool.start()
-            active = pool
-        else:
-            active = analyzer
-        app[ANALYZER] = active
-        app[AUDIT] = audit
-        vault = await open_vault(config.vault, settings.state_dir, master)
-        app[VAULT] = vault
-        upstream = Upstream(config.timeouts, resolver, ssl_context)
-        await upstream.start()
-        app[GATEWAY] = Gateway(routes, active, upstream, audit, master, config,
-                               app[METRICS], vault=vault)
-        yield
-        await upstream.close()
-        await vault.close()
-        await asyncio.to_thread(audit.close)
-        if pool is not None:
-            await pool.close(grace_seconds=1.0)   # requests were drained or cancelled
+        # Each resource is closed, newest first, at shutdown or if a later one fails to start.
+        async with contextlib.AsyncExitStack() as opened:
+            await asyncio.to_thread(warm_up_word_frequencies)  # propagation reads them here
+            active: Analyzer
+            if analyzer is None:
+                detection = config.detection
+                pool = WorkerPoolAnalyzer(detection.model, detection.worker_count(),
+                                          detection.chunk_chars, detection.cache_chars,
+                                          detection.recycle_after, detection.timeout_seconds,
+                                          detection.max_request_chars)
+                await pool.start()
+                # requests were drained or cancelled by then
+                opened.push_async_callback(pool.close, grace_seconds=1.0)
+                active = pool
+            else:
+                active = analyzer
+            app[ANALYZER] = active
+            app[AUDIT] = audit
+            opened.push_async_callback(asyncio.to_thread, audit.close)
+            vault = await open_vault(config.vault, settings.state_dir, master)
+            opened.push_async_callback(vault.close)
+            app[VAULT] = vault
+            upstream = Upstream(config.timeouts, resolver, ssl_context)
+            await upstream.start()
+            opened.push_async_callback(upstream.close)
+            app[GATEWAY] = Gateway(routes, active, upstream, audit, master, config,
+                                   app[METRICS], vault=vault)
+            yield
 
     app.cleanup_ctx.append(resources)
     expect = continue_unless_too_large(config.limits.max_body_bytes)

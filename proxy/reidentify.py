@@ -25,6 +25,8 @@ from .tokens import TokenMap
 
 __all__ = ["TOKEN_SHAPE", "Lookup", "RestoreStats", "Restorer", "StreamRestorer"]
 
+# Distinct tokens one answer may ask the vault for (an answer holds a few hundred).
+MAX_VAULT_ASKS = 20_000
 # The vault's values for tokens (issued spelling) it holds, of those asked for.
 Lookup = Callable[[list[str]], dict[str, str]]
 
@@ -65,8 +67,11 @@ class Restorer:
         return value if value is not None else self._vaulted.get(found.key)
 
     def _ask_vault(self, found: list[Found]) -> None:
-        missing = sorted({f.key for f in found if f.key not in self._values
-                          and f.key not in self._vaulted})
+        missing = list(dict.fromkeys(f.key for f in found if f.key not in self._values
+                                     and f.key not in self._vaulted))  # in text order
+        # A hostile answer may hold a million made-up tokens: past a bound, the rest are
+        # counted unknown without asking (and without remembering them).
+        missing = missing[:max(0, MAX_VAULT_ASKS - len(self._vaulted))]
         if not missing or self._lookup is None:
             return
         answer = self._lookup(missing)

@@ -120,8 +120,11 @@ def _restore_lines(fmt: ApiFormat, raw: bytes, restorer: Restorer) -> bytes:
     out = []
     for line in raw.splitlines(keepends=True):
         body = line.rstrip(b"\r\n")
-        if len(body) > SLICE or not restorer.may_hold(body):
-            out.append(_restore_text(line, restorer) if len(body) > SLICE else line)
+        if len(body) > SLICE:  # too long to parse here: as text, JSON-escaped if JSON
+            out.append(_restore_text(line, restorer, body.lstrip()[:1] in (b"{", b"[")))
+            continue
+        if not restorer.may_hold(body):
+            out.append(line)
             continue
         try:
             document = parse(body, restorer.bounds)
@@ -134,11 +137,11 @@ def _restore_lines(fmt: ApiFormat, raw: bytes, restorer: Restorer) -> bytes:
     return b"".join(out)
 
 
-def _restore_text(raw: bytes, restorer: Restorer) -> bytes:
+def _restore_text(raw: bytes, restorer: Restorer, json_escape: bool = False) -> bytes:
     """Slice by slice, so no single step holds the GIL long (a stream restorer keeps what
     may be the start of a token for the next slice)."""
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-    stream, out = restorer.stream(), []
+    stream, out = restorer.stream(json_escape), []
     for at in range(0, len(raw), SLICE):
         out.append(utf8(stream.feed(decoder.decode(raw[at:at + SLICE]))))
     out.append(utf8(stream.feed(decoder.decode(b"", final=True)) + stream.flush()))
@@ -201,6 +204,7 @@ async def relay_stream(request: web.Request, decoder: FrameDecoder, rewriter: Fr
             raise  # the client went away (aiohttp's ClientConnectionResetError included)
         except Exception as exc:  # the answer has begun: end it with an error frame
             message = _broke(record, exc)
+            await _write(response, step.unsent())
             await _write(response, await off_loop_if(step.vaulted, _closing, rewriter,
                                                      message))
         await response.write_eof()
@@ -216,6 +220,7 @@ class _Step:
                  restorer: Restorer | None) -> None:
         self._decoder, self._rewriter, self._restorer = decoder, rewriter, restorer
         self.truncated = False
+        self._unsent = b""
 
     @property
     def vaulted(self) -> bool:
@@ -235,7 +240,20 @@ class _Step:
         return self._decoder.feed(piece)
 
     def rewrite(self, frames: list[Any]) -> bytes:
-        return _encode([out for frame in frames for out in self._rewriter.on_event(frame)])
+        """The frames rewritten; if one fails, those before it are kept for `unsent`."""
+        done: list[Frame] = []
+        try:
+            for frame in frames:
+                done.extend(self._rewriter.on_event(frame))
+        except Exception:
+            self._unsent = _encode(done)
+            raise
+        return _encode(done)
+
+    def unsent(self) -> bytes:
+        """Frames rewritten before a failure, still to go to the client."""
+        unsent, self._unsent = self._unsent, b""
+        return unsent
 
     def run(self, piece: bytes | None) -> bytes:
         if piece is None:

@@ -13,7 +13,7 @@ from .errors import BadRequest, Refused
 from .formats import get_format
 from .formats.base import ApiFormat
 from .policy import LoadedPolicy
-from .shapes import SEGMENT, has_shape
+from .shapes import SEGMENT, has_id_shape
 from .signing import SigV4Signer
 
 # Google Cloud names a project by id or by its 12-digit number: the one place a long number
@@ -46,7 +46,7 @@ class Match:
         if set(query) - set(shapes):
             raise Refused("the request has a query parameter aliasgate does not forward")
         for name, value in query.items():
-            if not has_shape(value, shapes[name]):
+            if not has_id_shape(value, shapes[name]):  # page cursors are ids
                 raise Refused(f"the query parameter {name} does not have the shape aliasgate "
                               "forwards; it was not sent")
         base = URL(self.route.config.upstream)
@@ -88,6 +88,6 @@ class RouteTable:
 def _check_segments(subpath: str) -> None:
     """Every segment of the path must be an id, a name or a method: a path is not text."""
     segments = _NUMBERED.sub("/projects/0", subpath).split("/")[1:]
-    if not all(has_shape(segment, SEGMENT) for segment in segments):
+    if not all(has_id_shape(segment, SEGMENT) for segment in segments):
         raise Refused("a segment of the request path is not an identifier; aliasgate "
                       "does not send it")

@@ -51,19 +51,24 @@ def looks_personal(value: str) -> bool:
 
 # Ids the providers issue: a known prefix and a long random body (OpenAI's 48 hex
 # characters, Anthropic's base62). Runs of digits turn up in them by chance (a fifth of
-# OpenAI's ids hold nine in a row), and they come from the provider, so the digit rule
-# does not apply to them. The one gap: an application that builds such an id around a
-# number of its own sends that number.
+# OpenAI's ids hold nine in a row), so where a provider's id is expected (a path segment, a
+# page cursor, an `id` field, never a key, a name, a header or an id the client chose),
+# such an id passes whatever digits it holds. The one gap: an application that built such
+# an id around a number of its own would send that number.
 PROVIDER_ID = re.compile(r"(?:resp|msg|conv|fc|call|rs|ws|ci|ig|mcp|cu|fs|ctc|lsh|item|"
                          r"batch|msgbatch|file|toolu|srvtoolu|chatcmpl|cmpl)[_-]"
                          r"[0-9A-Za-z]{20,64}")
 
 
 def has_shape(value: str, shape: re.Pattern[str]) -> bool:
-    """`value` is whole `shape`, and does not look like personal data (unless it is an id
-    a provider issued)."""
-    return shape.fullmatch(value) is not None and (
-        not looks_personal(value) or PROVIDER_ID.fullmatch(value) is not None)
+    """`value` is whole `shape`, and does not look like personal data."""
+    return shape.fullmatch(value) is not None and not looks_personal(value)
+
+
+def has_id_shape(value: str, shape: re.Pattern[str]) -> bool:
+    """Where a provider's id is expected: `has_shape`, or an id the provider issued."""
+    return has_shape(value, shape) or (shape.fullmatch(value) is not None and
+                                       PROVIDER_ID.fullmatch(value) is not None)
 
 
 def is_identifier(value: str) -> bool:

@@ -4,8 +4,9 @@ Issued: `<PERSON_7QK2M9XH4R2A>`. Models change the case, drop or swap the bracke
 the type with spaces, or put spaces or hyphens for underscores: `<person_7qk2m9xh4r2a>`,
 `PERSON_7QK2M9XH4R2A`, `[PERSON 7QK2M9XH4R2A]`, `<CREDIT CARD 7QK2M9XH4R2A>`. Each form is
 read back to the issued spelling (its key); whether it restores is up to the tokens the
-tenant was issued. A rewritten form counts only where it cannot be ordinary words: it has
-a bracket, or its code holds a digit, or it is written in capitals.
+tenant was issued. A rewritten form counts only where it cannot be ordinary words or a
+number: it has a bracket, or its code has the issued length (12) and holds a letter, and a
+digit or capitals. ("credit card 4111111111111111" and "PERSON PERSON" are not tokens.)
 """
 
 from __future__ import annotations
@@ -27,12 +28,14 @@ KNOWN_TYPES = frozenset({
 # them alone is eaten, where another kind is eaten only as a pair.
 _PAIRS = {"(": ")", "[": "]", "{": "}"}
 _OWN_OPEN, _OWN_CLOSE = ("<", "&lt;"), (">", "&gt;")
+_CLOSERS = (">", "&gt;", " >", " &gt;", "]", "}", ")")
+TOKEN_LENGTH = 12  # tokens.TOKEN_LENGTH (not imported: tokens.py needs none of this)
 _SLICE = 1 << 16
 _SEPARATORS = " _-"
 _SEPARATOR_BYTES = (b" ", b"_", b"-")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Found:
     """A token in a text: where it stands, the issued spelling, and whether it was written
     exactly so."""
@@ -89,6 +92,8 @@ class TokenForms:
         found = [Found(m.start(), m.end(), m.group(), exact=True)
                  for m in ISSUED.finditer(text)] if "<" in text else []
         lowered = text.lower()
+        if len(lowered) != len(text):  # `İ` lowers to two characters: keep offsets aligned
+            lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
         for word, pattern in self._at_type.items():
             at = lowered.find(word)
             while at != -1:
@@ -105,14 +110,13 @@ class TokenForms:
 
     def may_hold(self, raw: bytes) -> bool:
         """Whether `raw` may hold a token in any form (in slices, with an overlap, so no
-        step holds the GIL long). JSON may spell `<` as a \\u escape."""
+        step holds the GIL long)."""
         for at in range(0, len(raw), _SLICE):
             piece = raw[max(0, at - self.longest):at + _SLICE]
-            if b"<" in piece:
+            # Any \u escape may spell a token's letters: JSON decodes them before restoring.
+            if b"<" in piece or b"\\u" in piece:
                 return True
             lowered = piece.lower()
-            if b"\\u003c" in lowered:
-                return True
             for word, pattern in self._bytes_at_type.items():
                 start = lowered.find(word)
                 while start != -1:
@@ -126,7 +130,10 @@ class TokenForms:
     def may_start(self, text: str, at: int) -> bool:
         """`text[at:]` is a token's beginning, or a whole one that more text may extend."""
         match = self._partial.match(text, at, partial=True)
-        return match is not None and (match.partial or match.end() == len(text))
+        if match is None:
+            return False
+        rest = text[match.end():]  # a closing `&gt;` may still be arriving
+        return match.partial or not rest or any(c.startswith(rest) for c in _CLOSERS)
 
 
 def _disjoint(found: list[Found]) -> list[Found]:
@@ -142,15 +149,23 @@ def _disjoint(found: list[Found]) -> list[Found]:
 def _rewritten(text: str, match: re.Match[str]) -> Found | None:
     kind, code, closing = match.group("type"), match.group("code"), match.group("close")
     opening = _opener(text, match.start())
-    capitals = kind.isupper() and code.isupper()
-    if not (opening or closing or capitals or any(c.isdigit() for c in code)):
-        return None  # "credit card number": ordinary words
-    paired = opening.strip() in _PAIRS and _PAIRS[opening.strip()] == closing
+    if not (opening or closing or _looks_issued(kind, code)):
+        return None  # "credit card number", "phone number 5551234567": ordinary text
+    # A pair of other brackets was the token's own, unless it is a Markdown link's text.
+    paired = opening.strip() in _PAIRS and _PAIRS[opening.strip()] == closing and \
+        not text.startswith("(", match.end())
     start = match.start() - len(opening) if (opening.strip() in _OWN_OPEN or paired) \
         else match.start()
     end = match.end() if (closing in _OWN_CLOSE or paired) else match.end("code")
     key = "<" + re.sub(r"[ -]", "_", kind.upper()) + "_" + code.upper() + ">"
     return Found(start, end, key, exact=False)
+
+
+def _looks_issued(kind: str, code: str) -> bool:
+    """An unbracketed code as the gateway issues them: 12 characters, a letter among them,
+    and a digit or capitals."""
+    return len(code) == TOKEN_LENGTH and any(c.isalpha() for c in code) and (
+        any(c.isdigit() for c in code) or (kind.isupper() and code.isupper()))
 
 
 def _opener(text: str, at: int) -> str:

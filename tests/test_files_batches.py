@@ -372,3 +372,22 @@ async def test_azure_batch_through_azure_openai(tmp_path: Path, fake: FakeFiles,
     finally:
         await api.close()
         await runner.cleanup()
+
+
+async def test_a_percent_encoded_name_and_a_numeric_extension_are_inspected(
+        gateway: Gateway) -> None:
+    """aiohttp's FormData percent-encodes file names; a number is no file type."""
+    form = aiohttp.FormData()
+    form.add_field("purpose", "user_data")
+    form.add_field("file", b"notes", filename="Jane Doe 536-22-8471.txt",
+                   content_type="text/plain")
+    async with aiohttp.ClientSession() as session, session.post(
+            gateway.url + "/openai/v1/files", data=form,
+            headers={"Authorization": "Bearer sk-test"}) as resp:
+        assert resp.status == 200
+    await gateway.client().files.create(file=("x.4111111111111111", b"notes", "text/plain"),
+                                        purpose="user_data")
+    names = [f.meta["filename"] for f in gateway.fake.uploads()]
+    assert names[0].startswith("<PERSON_") and names[0].endswith(".txt")
+    assert "536-22-8471" not in names[0] and "%20" not in names[0]
+    assert "4111111111111111" not in names[1]

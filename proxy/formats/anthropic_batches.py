@@ -26,7 +26,7 @@ from typing import Any
 
 from ..errors import BadRequest
 from ..jsonbudget import Budget
-from ..shapes import has_shape
+from ..shapes import has_id_shape, has_shape
 from .base import Endpoint, Json, require
 from .extraction import Extraction, WalkRules, walk
 
@@ -51,7 +51,7 @@ def _point_home(batch: Any) -> None:
     if not isinstance(batch.get("results_url"), str):
         return
     batch_id = batch.get("id")
-    if isinstance(batch_id, str) and has_shape(batch_id, BATCH_ID):
+    if isinstance(batch_id, str) and has_id_shape(batch_id, BATCH_ID):
         batch["results_url"] = f"/v1/messages/batches/{batch_id}/results"
     else:
         batch["results_url"] = None
@@ -87,7 +87,7 @@ def find_batch_endpoint(method: str, subpath: str) -> Endpoint | None:
 
 
 def _id_ok(batch_id: str | None) -> bool:
-    return batch_id is None or has_shape(batch_id, BATCH_ID)
+    return batch_id is None or has_id_shape(batch_id, BATCH_ID)
 
 
 def extract_batch(rules: WalkRules, body: Json, budget: Budget) -> Extraction:

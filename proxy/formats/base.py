@@ -15,7 +15,7 @@ from .. import answer_json
 from ..errors import BadRequest
 from ..jsonbudget import Budget
 from ..reidentify import Restorer
-from ..shapes import has_shape
+from ..shapes import has_id_shape
 from ..sse import SSEEvent
 from .extraction import Extraction
 
@@ -144,7 +144,7 @@ def find_endpoint(table: dict[tuple[str, str], Endpoint], method: str, subpath: 
 
 def _fits(template: list[str], segments: list[str]) -> bool:
     return len(template) == len(segments) and all(
-        has_shape(got, PATH_ID) if want.startswith("{") else want == got
+        has_id_shape(got, PATH_ID) if want.startswith("{") else want == got
         for want, got in zip(template, segments, strict=True))
 
 

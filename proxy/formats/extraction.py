@@ -26,9 +26,14 @@ from typing import Any
 
 from ..errors import BadRequest, PayloadTooLarge, Refused
 from ..jsonbudget import Budget
-from ..shapes import FIELD, IDENTIFIER, NAME, has_shape, is_blob
+from ..shapes import FIELD, IDENTIFIER, NAME, has_id_shape, has_shape, is_blob
 
 Json = Any
+# Identifier fields that hold an id the provider issued (shapes.PROVIDER_ID), not one the
+# client chose or a model name.
+PROVIDER_ID_KEYS = frozenset({"id", "call_id", "tool_call_id", "tool_use_id", "item_id",
+                              "response_id", "previous_response_id", "previous_message_id",
+                              "conversation", "file_id", "input_file_id", "output_file_id"})
 # Numbers with fewer digits hold no value the policies protect (nine, an SSN, is the least).
 _NUMBER_DIGITS = 6
 
@@ -184,7 +189,9 @@ class Extraction:
                 self.keys.append(KeySlot(node, child))
             value = node[child]
             if isinstance(value, str) and not free_form and not schema:
-                if child in rules.identifier_keys and has_shape(value, IDENTIFIER):
+                if child in rules.identifier_keys and (
+                        has_shape(value, IDENTIFIER) or
+                        (child in PROVIDER_ID_KEYS and has_id_shape(value, IDENTIFIER))):
                     continue
                 if child in rules.name_keys:
                     if not has_shape(value, NAME):

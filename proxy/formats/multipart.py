@@ -12,13 +12,20 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
+import warnings
 from dataclasses import dataclass
 
 from aiohttp import BodyPartReader, MultipartReader, StreamReader
 from aiohttp.base_protocol import BaseProtocol
 from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.multipart import BadContentDispositionHeader
 
 from ..errors import BadRequest, UnsupportedMedia
+
+# aiohttp warns about a malformed Content-Disposition with the whole header (a file name)
+# in the message, which Python prints to stderr: the gateway never logs a client's header.
+# The part is refused all the same (its name is missing).
+warnings.filterwarnings("ignore", category=BadContentDispositionHeader)
 
 # A mime type the gateway may name in a part it rebuilds (never the client's parameters).
 MIME_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}")

@@ -23,9 +23,10 @@ extension's shape, since the provider reads the file's type from it.
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 
 from ..errors import BadRequest
-from ..shapes import INTEGER, has_shape, shown
+from ..shapes import INTEGER, has_shape, looks_personal, shown
 from .base import ApiFormat, Endpoint, InspectsBodies, OutboundBody
 from .documents import file_kind, inspect_text_file
 from .multipart import MIME_TYPE, OutPart, Part, build_form, parse_form
@@ -67,7 +68,9 @@ _EXPIRES = {"expires_after[anchor]": re.compile("created_at"),
 _FIELDS = frozenset({"purpose", "file", *_EXPIRES})
 _BINARY_TYPES = ("image/", "audio/", "video/", "application/pdf", "application/zip",
                  "application/gzip", "application/x-tar")
-_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,16}\Z")
+# A file type (`.jsonl`, `.md`, `.tar`): letters, and digits only after a letter (`.mp3`),
+# so no number rides as an "extension".
+_EXTENSION = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,7}\Z")
 
 
 class FileUpload:
@@ -151,8 +154,11 @@ def _text_of(upload: Part) -> str | None:
 
 
 async def _filename(filename: str, inspect: InspectsBodies) -> str:
-    """The file name with its stem inspected as text and its extension kept."""
+    """The file name with its stem inspected as text and its extension kept. A client may
+    percent-encode the name (aiohttp's FormData does): it is decoded first, so
+    `Jane%20Doe.txt` is read as `Jane Doe.txt`."""
+    filename = unquote(filename)
     match = _EXTENSION.search(filename)
-    extension = match.group() if match else ""
+    extension = match.group() if match and not looks_personal(match.group()) else ""
     stem = filename[:len(filename) - len(extension)]
     return (await inspect.text(stem) if stem.strip() else stem) + extension

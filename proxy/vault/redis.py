@@ -21,7 +21,6 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.utils import get_lib_version
 
-from ..logs import library_words
 from . import VaultUnavailable
 
 PREFIX = "aliasgate:vault:"
@@ -72,9 +71,9 @@ class RedisStore:
             async with asyncio.timeout(self._deadline if bounded else None):
                 yield
         except (RedisError, OSError, TimeoutError) as exc:
-            words = library_words(str(exc)) if str(exc) else ""
-            raise VaultUnavailable(f"the Redis vault failed: {type(exc).__name__}"
-                                   + (f": {words}" if words else "")) from exc
+            # The class only: the library's words name the internal host and port, and
+            # this message reaches clients in the 503.
+            raise VaultUnavailable(f"the Redis vault failed: {type(exc).__name__}") from exc
 
     async def _scan(self, pattern: str) -> AsyncIterator[list[bytes]]:
         batch: list[bytes] = []

@@ -2,10 +2,15 @@
 
 Per tenant, keys come from the master key and the tenant's random salt (kept in the store,
 made on its first store): a lookup key and a data key, via HKDF. A token becomes a lookup
-id (its HMAC under the lookup key), a value a blob sealed with AES-GCM (random 96-bit
-nonce) whose associated data binds tenant and lookup id. So the store holds no token and
-no value; a blob moved to another tenant or token does not open (it is treated as absent
-and counted); and deleting the salt shreds the tenant's blobs, copies included.
+id (its HMAC under the lookup key), a value a blob sealed with AES-SIV whose associated
+data binds tenant and lookup id. So the store holds no token and no value; a blob moved to
+another tenant or token does not open (it is treated as absent and counted); and deleting
+the salt shreds the tenant's blobs, copies included.
+
+AES-SIV, not AES-GCM with random nonces: every request stores its tokens again (to refresh
+their age), so a busy tenant's key seals billions of times, past the point where random
+96-bit nonces may repeat. SIV has no nonce to repeat: the same token and value seal to the
+same blob, which says nothing new, and distinct tokens never share associated data.
 
 Salts are read from the store on every call rather than cached: another replica, or the
 `aliasgate vault purge` command, may shred a tenant at any time, and a cached salt would
@@ -24,21 +29,22 @@ from datetime import timedelta
 from typing import Protocol
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from ..keys import derive
+from ..offload import off_loop_if
 from .store import VaultStore
 
 log = logging.getLogger("aliasgate")
 
 _VERSION = b"\x01"       # first byte of a blob: lets a later format coexist with this one
-_NONCE_BYTES = 12
-_TAG_BYTES = 16
+_TAG_BYTES = 16         # SIV's synthetic IV, which is also its tag
 _ID_BYTES = 16           # tenant and lookup ids: 128 bits, fixed length so the AAD is unambiguous
 _SALT_BYTES = 32
 _INFO = b"aliasgate/vault/v1"
+_INLINE_ENTRIES = 256    # more are sealed or opened in a thread
 
 
 def _utf8(text: str) -> bytes:
@@ -56,7 +62,7 @@ class Companion(Protocol):
 class _TenantKeys:
     tenant: bytes
     lookup_key: bytes
-    aead: AESGCM
+    aead: AESSIV
 
     def lookup_id(self, token: str) -> bytes:
         return hmac.digest(self.lookup_key, _utf8(token), hashlib.sha256)[:_ID_BYTES]
@@ -65,19 +71,39 @@ class _TenantKeys:
         return _INFO + self.tenant + lookup
 
     def seal(self, lookup: bytes, value: str) -> bytes:
-        nonce = secrets.token_bytes(_NONCE_BYTES)
-        return _VERSION + nonce + self.aead.encrypt(nonce, _utf8(value), self._aad(lookup))
+        return _VERSION + self.aead.encrypt(_utf8(value), [self._aad(lookup)])
 
     def open(self, lookup: bytes, blob: bytes) -> str | None:
         """The value, or None for a blob that is not this tenant's and this token's."""
-        if len(blob) < 1 + _NONCE_BYTES + _TAG_BYTES or blob[:1] != _VERSION:
+        if len(blob) < 1 + _TAG_BYTES or blob[:1] != _VERSION:
             return None
-        nonce, sealed = blob[1:1 + _NONCE_BYTES], blob[1 + _NONCE_BYTES:]
         try:
-            plain = self.aead.decrypt(nonce, sealed, self._aad(lookup))
+            plain = self.aead.decrypt(blob[1:], [self._aad(lookup)])
         except InvalidTag:
             return None
         return plain.decode("utf-8", "surrogatepass")
+
+    def seal_all(self, values: Mapping[str, str]) -> dict[bytes, bytes]:
+        blobs = {}
+        for token, value in values.items():
+            lookup = self.lookup_id(token)
+            blobs[lookup] = self.seal(lookup, value)
+        return blobs
+
+
+def _open_all(keys: _TenantKeys, wanted: Mapping[bytes, str], blobs: Mapping[bytes, bytes]
+              ) -> tuple[dict[str, str], int]:
+    """The values that open, by token, and how many blobs did not."""
+    found: dict[str, str] = {}
+    failed = 0
+    for lookup, blob in blobs.items():
+        token = wanted.get(lookup)
+        value = None if token is None else keys.open(lookup, blob)
+        if token is None or value is None:
+            failed += 1
+            continue
+        found[token] = value
+    return found, failed
 
 
 class SealedVault:
@@ -96,9 +122,9 @@ class SealedVault:
         return hmac.digest(key, _utf8(tenant), hashlib.sha256)[:_ID_BYTES]
 
     def _keys(self, tenant_id: bytes, tenant: str, salt: bytes) -> _TenantKeys:
-        material = HKDF(SHA256(), 64, salt=salt, info=_INFO).derive(
+        material = HKDF(SHA256(), 96, salt=salt, info=_INFO).derive(
             derive(self._master, "vault-data", tenant))
-        return _TenantKeys(tenant_id, material[:32], AESGCM(material[32:]))
+        return _TenantKeys(tenant_id, material[:32], AESSIV(material[32:]))
 
     async def store(self, tenant: str, values: Mapping[str, str]) -> None:
         if not values:
@@ -108,10 +134,8 @@ class SealedVault:
         if salt is None:
             salt = await self._store.create_salt(tenant_id, secrets.token_bytes(_SALT_BYTES))
         keys = self._keys(tenant_id, tenant, salt)
-        blobs = {}
-        for token, value in values.items():
-            lookup = keys.lookup_id(token)
-            blobs[lookup] = keys.seal(lookup, value)
+        # Sealing a large request's tokens (tens of thousands) is CPU: not on the loop.
+        blobs = await off_loop_if(len(values) > _INLINE_ENTRIES, keys.seal_all, values)
         await self._store.put(tenant_id, blobs)
 
     async def lookup(self, tenant: str, tokens: Collection[str]) -> dict[str, str]:
@@ -123,15 +147,9 @@ class SealedVault:
             return {}   # nothing stored for this tenant, or it was shredded
         keys = self._keys(tenant_id, tenant, salt)
         wanted = {keys.lookup_id(token): token for token in set(tokens)}
-        found: dict[str, str] = {}
-        failed = 0
-        for lookup, blob in (await self._store.get(tenant_id, list(wanted))).items():
-            token = wanted.get(lookup)
-            value = None if token is None else keys.open(lookup, blob)
-            if token is None or value is None:
-                failed += 1
-                continue
-            found[token] = value
+        blobs = await self._store.get(tenant_id, list(wanted))
+        found, failed = await off_loop_if(len(blobs) > _INLINE_ENTRIES, _open_all, keys,
+                                          wanted, blobs)
         if failed:
             self.unopened += failed
             log.warning("vault: %d entries did not open (moved, altered or shredded); "
