@@ -14,7 +14,7 @@ import openai
 import pytest
 
 from proxy.detect.pool import WorkerPoolAnalyzer
-from proxy.formats.multipart import OutPart, build_form, parse_form
+from proxy.formats.openai.multipart import OutPart, build_form, parse_form
 from proxy.server import start_site
 from tests.conftest import build_app, write_config
 from tests.fake_files import FakeFiles, start_fake_files

@@ -205,7 +205,7 @@ def test_shipped_encodings_are_tiktokens(tmp_path: Path) -> None:
     downloads (pattern, special tokens, ids), each checked against tiktoken's sha256."""
     from tiktoken_ext import openai_public  # type: ignore[import-untyped]
 
-    from proxy.formats import encodings
+    from proxy.formats.openai import encodings
 
     names = {"cl100k_base": _URL_SHA1, "o200k_base": "fb374d419588a4632f3f557e76b4b70aebbca790"}
     data = Path(proxy.__file__).parent / "data" / "tiktoken"

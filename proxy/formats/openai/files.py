@@ -10,7 +10,7 @@
 
 An upload is rebuilt from what was inspected, with a fresh boundary:
 - purpose `batch`: JSON Lines of requests, each line's body inspected by its endpoint's
-  rules (openai_batch.py);
+  rules (batch.py);
 - any other purpose, a text file: JSON and JSON Lines as documents, other text as text
   (documents.py);
 - a binary file (not UTF-8, or an image, audio, video or PDF type): refused, unless the
@@ -25,12 +25,12 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote
 
-from ..errors import BadRequest
-from ..shapes import INTEGER, has_shape, looks_personal, shown
-from .base import ApiFormat, Endpoint, InspectsBodies, OutboundBody
+from ...errors import BadRequest
+from ...shapes import INTEGER, has_shape, looks_personal, shown
+from ..base import ApiFormat, Endpoint, InspectsBodies, OutboundBody
+from .batch import inspect_batch_file
 from .documents import file_kind, inspect_text_file
 from .multipart import MIME_TYPE, OutPart, Part, build_form, parse_form
-from .openai_batch import inspect_batch_file
 
 # Purposes a file may be uploaded with, and listed by (outputs are the provider's own).
 UPLOAD_PURPOSE = re.compile(r"assistants|batch|fine-tune|vision|user_data|evals")

@@ -20,7 +20,7 @@ from aiohttp.base_protocol import BaseProtocol
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.multipart import BadContentDispositionHeader
 
-from ..errors import BadRequest, UnsupportedMedia
+from ...errors import BadRequest, UnsupportedMedia
 
 # aiohttp warns about a malformed Content-Disposition with the whole header (a file name)
 # in the message, which Python prints to stderr: the gateway never logs a client's header.

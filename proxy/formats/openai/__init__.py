@@ -9,12 +9,12 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from ..errors import BadRequest
-from ..jsonbudget import Budget
-from ..reidentify import Restorer, StreamRestorer
-from ..shapes import IDENTIFIER, INTEGER
-from ..sse import SSEEvent
-from .base import (
+from ...errors import BadRequest
+from ...jsonbudget import Budget
+from ...reidentify import Restorer, StreamRestorer
+from ...shapes import IDENTIFIER, INTEGER
+from ...sse import SSEEvent
+from ..base import (
     NOT_JSON,
     NOWHERE,
     Endpoint,
@@ -25,19 +25,19 @@ from .base import (
     require,
     restore_json,
 )
-from .extraction import Extraction, WalkRules
-from .openai_conversations import ENDPOINTS as _CONVERSATIONS
-from .openai_conversations import EXTRACTORS as _CONVERSATIONS_EXTRACT
-from .openai_files import FILE_PURPOSE, files_endpoint
-from .openai_responses import ENDPOINTS as _RESPONSES
-from .openai_responses import EXTRACTORS as _RESPONSES_EXTRACT
-from .openai_responses import OPAQUE_KEYS
-from .openai_responses import QUERY_PARAMS as _RESPONSES_QUERY
-from .openai_traces import ENDPOINTS as _TRACES
-from .openai_traces import EXTRACTORS as _TRACES_EXTRACT
+from ..extraction import Extraction, WalkRules
+from .conversations import ENDPOINTS as _CONVERSATIONS
+from .conversations import EXTRACTORS as _CONVERSATIONS_EXTRACT
+from .files import FILE_PURPOSE, files_endpoint
+from .responses import ENDPOINTS as _RESPONSES
+from .responses import EXTRACTORS as _RESPONSES_EXTRACT
+from .responses import OPAQUE_KEYS
+from .responses import QUERY_PARAMS as _RESPONSES_QUERY
 from .responses_stream import OpenAIStreamRouter
 from .token_ids import TokenIdInputs
 from .token_ids import walk_body as walk_with_token_ids
+from .traces import ENDPOINTS as _TRACES
+from .traces import EXTRACTORS as _TRACES_EXTRACT
 
 _ENDPOINTS = {
     ("POST", "/v1/chat/completions"): Endpoint("chat.completions", inspect=True),

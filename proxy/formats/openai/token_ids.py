@@ -22,13 +22,13 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import BadRequest, Refused, UnsupportedMedia
-from ..offload import off_loop_if
-from ..shapes import shown
+from ...errors import BadRequest, Refused, UnsupportedMedia
+from ...offload import off_loop_if
+from ...shapes import shown
+from ..base import ApiFormat, Endpoint, InspectsBodies, OutboundBody
+from ..extraction import Extraction, TextSlot
 from . import encodings
-from .base import ApiFormat, Endpoint, InspectsBodies, OutboundBody
 from .encodings import Loaded
-from .extraction import Extraction, TextSlot
 
 # Parsing a body this large to find its model takes longer than a hop to a thread.
 _INLINE_BYTES = 32_768

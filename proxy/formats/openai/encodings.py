@@ -18,7 +18,7 @@ from pathlib import Path
 
 import tiktoken
 
-_DATA = Path(__file__).resolve().parent.parent / "data" / "tiktoken"
+_DATA = Path(__file__).resolve().parents[2] / "data" / "tiktoken"
 
 
 @dataclass(frozen=True)

@@ -23,10 +23,10 @@ import copy
 import json
 from typing import Any
 
-from ..reidentify import Restorer, StreamRestorer
-from ..sse import SSEEvent
-from .base import NOT_JSON, Json, StreamRewriter, event_json, restore_json
-from .openai_responses import JSON_STRING_KEYS, OPAQUE_KEYS
+from ...reidentify import Restorer, StreamRestorer
+from ...sse import SSEEvent
+from ..base import NOT_JSON, Json, StreamRewriter, event_json, restore_json
+from .responses import JSON_STRING_KEYS, OPAQUE_KEYS
 
 # The fields that say which item, part, summary or command a delta belongs to.
 _IDENTITY = ("item_id", "output_index", "content_index", "summary_index", "command_index")

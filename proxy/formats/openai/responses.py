@@ -13,7 +13,7 @@ are a JSON document), function call outputs, reasoning items and the built-in to
 all text in them is inspected; images, audio and files are uninspectable parts. A reasoning
 or compaction item's `encrypted_content` is the provider's own encrypted blob, passed only
 if it has a blob's shape, never read and never restored. The same rules serve the
-Conversations API (openai_conversations.py).
+Conversations API (conversations.py).
 """
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import Refused
-from ..jsonbudget import Budget
-from ..shapes import is_blob
-from .base import Endpoint, Json
-from .extraction import Extraction, WalkRules
+from ...errors import Refused
+from ...jsonbudget import Budget
+from ...shapes import is_blob
+from ..base import Endpoint, Json
+from ..extraction import Extraction, WalkRules
 
 ENDPOINTS = {
     ("POST", "/v1/responses"): Endpoint("responses", inspect=True),

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..jsonbudget import Budget
-from .base import Endpoint, Json
-from .extraction import Extraction
-from .openai_responses import extract
+from ...jsonbudget import Budget
+from ..base import Endpoint, Json
+from ..extraction import Extraction
+from .responses import extract
 
 _ONE = "/v1/conversations/{conversation_id}"
 _ITEM = _ONE + "/items/{item_id}"

@@ -24,11 +24,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..errors import BadRequest
-from ..jsonbudget import Budget
-from ..shapes import has_id_shape, has_shape
-from .base import Endpoint, Json, require
-from .extraction import Extraction, WalkRules, walk
+from ...errors import BadRequest
+from ...jsonbudget import Budget
+from ...shapes import has_id_shape, has_shape
+from ..base import Endpoint, Json, require
+from ..extraction import Extraction, WalkRules, walk
 
 # Anthropic's ids (msgbatch_013Zva2CMHLNnXjNJJKqJ2EF); "the format and length of IDs may
 # change", so no prefix is required: letters, digits, '_' and '-' only.

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import BadRequest
-from ..jsonbudget import Budget
-from .base import Endpoint
-from .extraction import Extraction, WalkRules, walk
+from ...errors import BadRequest
+from ...jsonbudget import Budget
+from ..base import Endpoint
+from ..extraction import Extraction, WalkRules, walk
 
 INGEST = Endpoint("traces.ingest", inspect=True)
 ENDPOINTS = {("POST", "/v1/traces/ingest"): INGEST}

@@ -15,12 +15,12 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from ..errors import BadRequest, InternalFailure, PayloadTooLarge
-from ..jsonbudget import Budget
-from ..offload import off_loop_if
-from ..reidentify import Restorer
-from .base import NOWHERE, ApiFormat, Endpoint, InspectsBodies, Json, Placement, StreamRewriter
-from .extraction import Extraction, NotJson, WalkRules, loads_strict
+from ...errors import BadRequest, InternalFailure, PayloadTooLarge
+from ...jsonbudget import Budget
+from ...offload import off_loop_if
+from ...reidentify import Restorer
+from ..base import NOWHERE, ApiFormat, Endpoint, InspectsBodies, Json, Placement, StreamRewriter
+from ..extraction import Extraction, NotJson, WalkRules, loads_strict
 
 # Up to this size a file is parsed and serialized on the loop (well under a millisecond).
 INLINE_BYTES = 32_768

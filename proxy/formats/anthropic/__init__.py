@@ -1,5 +1,5 @@
 """Anthropic wire format: Messages (plain, streamed, threaded), token counting, Message
-Batches (anthropic_batches.py) and Models."""
+Batches (batches.py) and Models."""
 
 from __future__ import annotations
 
@@ -9,17 +9,11 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from ..jsonbudget import Budget
-from ..reidentify import Restorer, StreamRestorer
-from ..shapes import INTEGER
-from ..sse import SSEEvent
-from .anthropic_batches import (
-    BATCH_ID,
-    extract_batch,
-    find_batch_endpoint,
-)
-from .anthropic_batches import CREATE as BATCH_CREATE
-from .base import (
+from ...jsonbudget import Budget
+from ...reidentify import Restorer, StreamRestorer
+from ...shapes import INTEGER
+from ...sse import SSEEvent
+from ..base import (
     NOWHERE,
     Endpoint,
     Json,
@@ -29,7 +23,13 @@ from .base import (
     require,
     restore_json,
 )
-from .extraction import Extraction, WalkRules, walk
+from ..extraction import Extraction, WalkRules, walk
+from .batches import (
+    BATCH_ID,
+    extract_batch,
+    find_batch_endpoint,
+)
+from .batches import CREATE as BATCH_CREATE
 
 _ENDPOINTS = {
     ("POST", "/v1/messages"): Endpoint("messages", inspect=True),

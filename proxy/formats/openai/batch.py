@@ -15,11 +15,11 @@ import asyncio
 import json
 from dataclasses import dataclass
 
-from ..errors import BadRequest, Blocked, PayloadTooLarge, Refused
-from ..offload import off_loop_if
-from .base import ApiFormat, Endpoint, InspectsBodies, Json
+from ...errors import BadRequest, Blocked, PayloadTooLarge, Refused
+from ...offload import off_loop_if
+from ..base import ApiFormat, Endpoint, InspectsBodies, Json
+from ..extraction import NotJson, loads_strict
 from .documents import INLINE_BYTES, inspect_documents
-from .extraction import NotJson, loads_strict
 
 # What OpenAI runs in a batch and the gateway inspects (images are not inspected).
 BATCH_URLS = frozenset({"/v1/chat/completions", "/v1/embeddings", "/v1/completions",
