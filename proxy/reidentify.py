@@ -25,6 +25,7 @@ from .tokens import TokenMap
 
 __all__ = ["TOKEN_SHAPE", "Lookup", "RestoreStats", "Restorer", "StreamRestorer"]
 
+_OPENERS = frozenset("<&[{(")
 # Distinct tokens one answer may ask the vault for (an answer holds a few hundred).
 MAX_VAULT_ASKS = 20_000
 # The vault's values for tokens (issued spelling) it holds, of those asked for.
@@ -57,6 +58,11 @@ class Restorer:
     def needs_thread(self) -> bool:
         """Restoring may ask the vault, which blocks."""
         return self._lookup is not None
+
+    @property
+    def token_starts(self) -> frozenset[str]:
+        """Characters a token in any form may begin with."""
+        return self._forms.first_letters | _OPENERS
 
     def may_hold(self, raw: bytes) -> bool:
         """Whether an answer's bytes may hold a token in any form."""
@@ -97,13 +103,16 @@ class Restorer:
         pieces.append(text[position:])
         return "".join(pieces)
 
-    def held_prefix_start(self, text: str) -> int:
+    def held_prefix_start(self, text: str, before: str = "") -> int:
         """Where a possible token starts at the end of text (more text may complete or
-        extend it), else len(text)."""
+        extend it), else len(text). `before`: the character just before `text`, already
+        sent (a letter after it starts no word)."""
+        starts = self._forms.first_letters
         for at in range(max(0, len(text) - self._forms.longest), len(text)):
             char = text[at]
-            word_start = char.isalpha() and (at == 0 or not text[at - 1].isalnum())
-            if (char in "<&[{(" or word_start) and self._forms.may_start(text, at):
+            previous = text[at - 1] if at else before
+            word_start = char in starts and not previous.isalnum()
+            if (char in _OPENERS or word_start) and self._forms.may_start(text, at):
                 return at
         return len(text)
 
@@ -118,11 +127,18 @@ class StreamRestorer:
         self._restorer = restorer
         self._json = json_escape
         self._held = ""
+        self._before = ""  # the last character sent
+        self._starts = restorer.token_starts
 
     def feed(self, delta: str) -> str:
+        if not self._held and len(delta) == 1 and delta not in self._starts:
+            self._before = delta  # the usual one-character delta: nothing to hold or find
+            return delta
         text = self._held + delta
-        cut = self._restorer.held_prefix_start(text)
+        cut = self._restorer.held_prefix_start(text, self._before)
         restored = self._restorer.restore(text[:cut], self._json)
+        if cut:
+            self._before = text[cut - 1]
         self._hold(text[cut:])
         return restored
 
