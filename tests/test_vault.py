@@ -252,7 +252,7 @@ async def test_a_blob_moved_to_another_token_or_tenant_does_not_open(
 async def test_sqlite_purges_by_age_and_a_store_refreshes(tmp_path: Path) -> None:
     clock = Clock()
     vault = SealedVault(await SqliteStore.open(tmp_path / FILE_NAME, clock=clock),
-                        secrets.token_bytes(32))
+                        secrets.token_bytes(32), clock=clock)
     try:
         await vault.store("t", {"<PERSON_AAAAAAAAAAAA>": "Ann", "<PERSON_BBBBBBBBBBBB>": "Bob"})
         clock.now += timedelta(days=2).total_seconds()
@@ -442,3 +442,24 @@ async def test_readyz_reports_the_vault(start_gateway: GatewayFactory) -> None:
             assert resp.status == 503 and body["checks"]["vault"] is False
             assert "Redis" in body["reasons"]["vault"]
     assert (gateway.state_dir / FILE_NAME).exists()
+
+
+async def test_a_token_stored_minutes_ago_is_not_stored_again(tmp_path: Path) -> None:
+    """A conversation resends its values turn after turn: the second store of the same
+    token within REFRESH_SECONDS writes nothing; after it, the age is refreshed."""
+    clock = Clock()
+    store = await SqliteStore.open(tmp_path / FILE_NAME, clock=clock)
+    vault = SealedVault(store, secrets.token_bytes(32), clock=clock)
+    try:
+        await vault.store("t", {"<PERSON_AAAAAAAAAAAA>": "Ann"})
+        clock.now += 60
+        await vault.store("t", {"<PERSON_AAAAAAAAAAAA>": "Ann"})
+        assert await vault.purge_older_than(timedelta(seconds=30)) == 1  # not refreshed
+        await vault.store("t", {"<PERSON_AAAAAAAAAAAA>": "Ann"})
+        clock.now += 3600
+        await vault.store("t", {"<PERSON_AAAAAAAAAAAA>": "Ann"})
+        assert await vault.lookup("t", ["<PERSON_AAAAAAAAAAAA>"]) == {
+            "<PERSON_AAAAAAAAAAAA>": "Ann"}
+        assert await vault.purge_older_than(timedelta(minutes=30)) == 0  # refreshed
+    finally:
+        await vault.close()

@@ -23,7 +23,9 @@ import hashlib
 import hmac
 import logging
 import secrets
-from collections.abc import Collection, Mapping, Sequence
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
@@ -106,13 +108,51 @@ def _open_all(keys: _TenantKeys, wanted: Mapping[bytes, str], blobs: Mapping[byt
     return found, failed
 
 
+class _RecentlyStored:
+    """Which tokens this process stored in the last few minutes, as digests (never a
+    value): storing them again would only refresh an age counted in days. A purge by
+    another process (the CLI, a replica) is not seen here: for up to REFRESH_SECONDS a
+    token stored before it is not stored again, and restores only within its request."""
+
+    REFRESH_SECONDS = 600.0
+    CAPACITY = 100_000   # about 15 MB
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._when: OrderedDict[bytes, float] = OrderedDict()
+
+    @staticmethod
+    def _digest(tenant_id: bytes, token: str) -> bytes:
+        return hashlib.blake2b(_utf8(token), key=tenant_id, digest_size=16).digest()
+
+    def not_stored(self, tenant_id: bytes, values: Mapping[str, str]) -> dict[str, str]:
+        """Those of `values` not stored in the last REFRESH_SECONDS."""
+        since = self._clock() - self.REFRESH_SECONDS
+        return {token: value for token, value in values.items()
+                if self._when.get(self._digest(tenant_id, token), since - 1) < since}
+
+    def stored(self, tenant_id: bytes, values: Mapping[str, str]) -> None:
+        now = self._clock()
+        for token in values:
+            digest = self._digest(tenant_id, token)
+            self._when[digest] = now
+            self._when.move_to_end(digest)
+        while len(self._when) > self.CAPACITY:
+            self._when.popitem(last=False)
+
+    def forget(self) -> None:
+        self._when.clear()
+
+
 class SealedVault:
     """A TokenVault that encrypts before, and decrypts after, any backend."""
 
     def __init__(self, store: VaultStore, master: bytes, *,
-                 companions: Sequence[Companion] = ()) -> None:
+                 companions: Sequence[Companion] = (),
+                 clock: Callable[[], float] = time.time) -> None:
         self._store = store
         self._master = master
+        self._recent = _RecentlyStored(clock)
         self._companions = list(companions)
         self.unopened = 0   # blobs that did not open: moved, altered, or of a shredded salt
 
@@ -127,9 +167,10 @@ class SealedVault:
         return _TenantKeys(tenant_id, material[:32], AESSIV(material[32:]))
 
     async def store(self, tenant: str, values: Mapping[str, str]) -> None:
-        if not values:
-            return
         tenant_id = self._tenant_id(tenant)
+        values = self._recent.not_stored(tenant_id, values)
+        if not values:
+            return  # a conversation resends its values turn after turn: stored minutes ago
         salt = await self._store.salt(tenant_id)
         if salt is None:
             salt = await self._store.create_salt(tenant_id, secrets.token_bytes(_SALT_BYTES))
@@ -137,6 +178,7 @@ class SealedVault:
         # Sealing a large request's tokens (tens of thousands) is CPU: not on the loop.
         blobs = await off_loop_if(len(values) > _INLINE_ENTRIES, keys.seal_all, values)
         await self._store.put(tenant_id, blobs)
+        self._recent.stored(tenant_id, values)
 
     async def lookup(self, tenant: str, tokens: Collection[str]) -> dict[str, str]:
         if not tokens:
@@ -157,6 +199,7 @@ class SealedVault:
         return found
 
     async def purge_tenant(self, tenant: str) -> int:
+        self._recent.forget()
         return await self._store.delete_tenant(self._tenant_id(tenant))
 
     async def purge_older_than(self, age: timedelta) -> int:
