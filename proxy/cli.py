@@ -1,4 +1,4 @@
-"""The `aliasgate` command: serve, scan, policy check."""
+"""The `aliasgate` command: serve, scan, policy check and test, eval, audit, vault, keys."""
 
 from __future__ import annotations
 
@@ -7,15 +7,22 @@ import asyncio
 import json
 import secrets
 import sys
+from collections.abc import Callable
 from datetime import timedelta
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .config import Settings, load_settings
 from .errors import ConfigError
 from .keys import derive, load_master_key
 from .logs import contain_uncaught
 from .logs import setup as setup_logs
-from .policy import load_policy_file, resolve_policy
+from .policy import Policy, load_policy_file, resolve_policy
+
+if TYPE_CHECKING:
+    from .detect.engine import DetectionEngine
+    from .tokens import Pseudonymized
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -31,14 +38,39 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _scan(args: argparse.Namespace) -> int:
+@cache
+def _engine(model: str) -> DetectionEngine:
     from .detect.engine import DetectionEngine
+
+    return DetectionEngine(model)  # loads spaCy: once per process, however many texts
+
+
+def _scanner(settings: Settings, policy: Policy, token_key: bytes
+             ) -> Callable[[str], Pseudonymized]:
+    """Text -> what the provider would get under policy: detection in windows, then
+    propagation and the policy's actions. `scan` and `policy test` both run this."""
     from .detect.spans import Span, merge_overlaps
     from .detect.spec import DetectionSpec
     from .detect.windows import windows
     from .propagate import propagate
     from .tokens import TokenMap, pseudonymize
 
+    engine = _engine(settings.config.detection.model)
+    spec = DetectionSpec.from_policy(policy)
+    tokens = TokenMap(token_key)
+
+    def scan(text: str) -> Pseudonymized:
+        spans: list[Span] = []
+        for offset, chunk in windows(text, settings.config.detection.chunk_chars):
+            spans += [Span(s.start + offset, s.end + offset, s.entity, s.score)
+                      for s in engine.analyze(chunk, spec)]
+        [found] = propagate([text], [merge_overlaps(spans)])
+        return pseudonymize(text, found, policy, tokens)
+
+    return scan
+
+
+def _scan(args: argparse.Namespace) -> int:
     settings: Settings = load_settings(Path(args.config) if args.config else None)
     loaded = resolve_policy(args.policy, settings.policies_dir)
     master = load_master_key(settings.state_dir, create=False)
@@ -46,15 +78,8 @@ def _scan(args: argparse.Namespace) -> int:
         print("note: no master key yet; tokens below use a throwaway key", file=sys.stderr)
         master = secrets.token_bytes(32)
     text = sys.stdin.read()
-    engine = DetectionEngine(settings.config.detection.model)
-    spec = DetectionSpec.from_policy(loaded.policy)
-    spans: list[Span] = []
-    for offset, chunk in windows(text, settings.config.detection.chunk_chars):
-        spans += [Span(s.start + offset, s.end + offset, s.entity, s.score)
-                  for s in engine.analyze(chunk, spec)]
-    tokens = TokenMap(derive(master, "tokens", f"route:{args.tenant}"))
-    [found] = propagate([text], [merge_overlaps(spans)])
-    result = pseudonymize(text, found, loaded.policy, tokens)
+    scan = _scanner(settings, loaded.policy, derive(master, "tokens", f"route:{args.tenant}"))
+    result = scan(text)
     blocked = sorted({r.span.entity for r in result.replacements if r.action == "block"})
     findings = [{"entity": r.span.entity, "start": r.span.start, "end": r.span.end,
                  "score": round(r.span.score, 3), "text": text[r.span.start:r.span.end],
@@ -195,6 +220,18 @@ def _policy_check(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _policy_test(args: argparse.Namespace) -> int:
+    from .policytest import load_cases, report, run
+
+    settings = load_settings(Path(args.config) if args.config else None)
+    loaded = resolve_policy(args.policy, settings.policies_dir)
+    cases = load_cases(Path(args.cases))
+    # Tokens are not compared, so a throwaway key: no master key or state_dir needed.
+    outcomes = run(cases, _scanner(settings, loaded.policy, secrets.token_bytes(32)))
+    print(report(outcomes))
+    return 0 if all(o.passed for o in outcomes) else 1
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="aliasgate", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -259,6 +296,12 @@ def _parser() -> argparse.ArgumentParser:
     check = policy_sub.add_parser("check", help="validate policy files")
     check.add_argument("files", nargs="+")
     check.set_defaults(run=_policy_check)
+    test = policy_sub.add_parser("test", help="run a policy's golden cases (exit 1 on a "
+                                 "mismatch, 2 on a broken file)")
+    test.add_argument("policy", help="policy name or YAML file")
+    test.add_argument("cases", help="cases YAML (see README, Policy tests)")
+    test.add_argument("--config", help="gateway config YAML, for policies_dir and detection")
+    test.set_defaults(run=_policy_test)
     return parser
 
 

@@ -59,6 +59,9 @@ class RouteConfig(_Frozen):
     # Gateway-issued caller keys, as "sha256:<hex>" of the key. Required on routes where
     # the gateway signs with its own credentials (bedrock), so it is no open relay.
     api_keys: tuple[str, ...] = ()
+    # monitor: inspect and audit as usual, but forward the client's body unchanged (to try a
+    # policy on live traffic). Never the default: it sends personal data to the provider.
+    mode: Literal["enforce", "monitor"] = "enforce"
 
     @field_validator("path")
     @classmethod

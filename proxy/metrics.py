@@ -27,9 +27,14 @@ class Metrics:
         self.latency = Histogram("aliasgate_request_seconds", "Time per request, by stage "
                                  "(detection, upstream, total)", ["route", "stage"],
                                  registry=self.registry)
+        self.monitored = Counter("aliasgate_monitored_requests", "Requests a monitor-mode "
+                                 "route forwarded unchanged, by route", ["route"],
+                                 registry=self.registry)
 
     def observe(self, record: AuditRecord) -> None:
         self.requests.labels(record.route or "", str(record.status), record.decision).inc()
+        if record.decision == "monitored":
+            self.monitored.labels(record.route or "").inc()
         for entity, info in record.entities.items():
             self.entities.labels(entity, str(info["action"])).inc(int(info["count"]))
         self.unknown_tokens.inc(record.tokens_unknown)

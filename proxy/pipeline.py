@@ -29,6 +29,8 @@ from .issued import IssuedTokens
 from .jsonbudget import Budget
 from .keys import derive, fingerprint
 from .metrics import Metrics
+from .monitor import account as account_monitored
+from .monitor import inspected_as, warn_at_start
 from .reidentify import Lookup, Restorer
 from .relay import pipe_bytes, relay_stream, relay_whole
 from .residency.enforce import enforce
@@ -50,7 +52,8 @@ _METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"
 @dataclass
 class Outbound:
     """What goes upstream: the body (None for body-less calls), its content type when the
-    gateway wrote it, and the request's tokens (None: nothing is restored)."""
+    gateway wrote it (or the client's, for a monitored body), and the request's tokens
+    (None: nothing is restored)."""
 
     body: bytes | None
     tokens: TokenMap | None
@@ -76,6 +79,7 @@ class Gateway:
         self._budget = Budget(config.limits.max_json_values, config.limits.max_json_depth)
         self._inspector = Inspector(analyzer, self._budget, IssuedTokens(),
                                     lambda v: value_fingerprint(value_key_, v))
+        warn_at_start(config.routes)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         started = time.perf_counter()
@@ -176,17 +180,27 @@ class Gateway:
             check_placement(_json_or_none(body))  # a `model` in the body still counts
             outbound, record.decision = Outbound(body or None, None), "passthrough"
         elif endpoint.inspect:
+            monitor = route.config.mode == "monitor"
             tokens = self._tokens(tenant)
-            inspection = RequestInspection(self._inspector, policy, tokens, record,
-                                           check_placement,
+            inspection = RequestInspection(self._inspector,
+                                           inspected_as(policy) if monitor else policy,
+                                           tokens, record, check_placement,
                                            derive(self._master, "detection-cache", tenant))
             detection_started = time.perf_counter()
-            sent = await inspection.body(route.format, endpoint, body,
-                                         request.headers.get("Content-Type", ""))
+            content_type = request.headers.get("Content-Type", "")
+            sent = await inspection.body(route.format, endpoint, body, content_type)
             record.detection_ms = round((time.perf_counter() - detection_started) * 1000, 2)
-            await self._keep_in_vault(record.tenant, tokens)
-            outbound = Outbound(sent.body, tokens, sent.content_type)
-            record.decision = "forwarded"
+            # Monitor mode: audited as found, and the client's own body goes, with nothing
+            # to restore. Only the rewrite and a block are skipped: authentication and the
+            # residency checks above and in inspection applied all the same (monitor mode
+            # is about detection, never about sending to a region the policy forbids).
+            if monitor:
+                account_monitored(record, policy)
+                outbound = Outbound(body, None, content_type or None)
+            else:
+                await self._keep_in_vault(record.tenant, tokens)
+                outbound = Outbound(sent.body, tokens, sent.content_type)
+                record.decision = "forwarded"
         else:
             if body:
                 raise Refused(f"aliasgate does not forward a body on {record.method} "

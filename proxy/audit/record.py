@@ -20,7 +20,7 @@ class AuditRecord:
     policy_sha256: str | None = None
     upstream_host: str | None = None
     upstream_region: str | None = None
-    # forwarded | passthrough | blocked | refused | failed | client_closed
+    # forwarded | passthrough | monitored | blocked | refused | failed | client_closed
     decision: str = "failed"
     reason: str | None = None
     error: str | None = None   # the gateway's error kind when it answered itself (refused, ...)
