@@ -64,10 +64,12 @@ class Gateway:
         return self.audit_lines()
 
     def audit_lines(self) -> list[dict[str, Any]]:
+        """The complete lines: the writer may be in the middle of the last one."""
         import json
 
         path = self.state_dir / "audit.jsonl"
-        return [json.loads(line) for line in path.read_text().splitlines()]
+        complete = path.read_text().split("\n")[:-1]
+        return [json.loads(line) for line in complete]
 
 
 def write_config(tmp_path: Path, upstream: str, config_extra: dict[str, Any] | None = None,
