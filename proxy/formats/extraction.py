@@ -38,6 +38,19 @@ PROVIDER_ID_KEYS = frozenset({"id", "call_id", "tool_call_id", "tool_use_id", "i
 _NUMBER_DIGITS = 6
 
 
+def binary_parts(types: frozenset[str], keys: frozenset[str]
+                 ) -> Callable[[dict[str, Any]], str | None]:
+    """A `binary_part` rule: a part whose `type` is one of `types`, or that carries one of
+    `keys` (an image, audio or a file, whatever it calls itself)."""
+    def kind_of(node: dict[str, Any]) -> str | None:
+        kind = node.get("type")
+        if isinstance(kind, str) and kind.lower() in types:
+            return kind.lower()
+        carried = keys.intersection(node)
+        return min(carried) if carried else None
+    return kind_of
+
+
 @dataclass(frozen=True)
 class WalkRules:
     identifier_keys: frozenset[str]      # string values here are identifiers, not text

@@ -25,7 +25,7 @@ from ..base import (
     require,
     restore_json,
 )
-from ..extraction import Extraction, WalkRules
+from ..extraction import Extraction, WalkRules, binary_parts
 from .conversations import ENDPOINTS as _CONVERSATIONS
 from .conversations import EXTRACTORS as _CONVERSATIONS_EXTRACT
 from .files import FILE_PURPOSE, files_endpoint
@@ -58,15 +58,8 @@ _ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error",
 
 
 _BINARY_PARTS = frozenset({"image_url", "input_audio", "file", "input_image", "input_file"})
-
-
-def _binary_part(node: dict[str, Any]) -> str | None:
-    """A part that is, or merely carries, an image, audio or a file, whatever its type."""
-    kind = node.get("type")
-    if isinstance(kind, str) and kind.lower() in _BINARY_PARTS:
-        return kind.lower()
-    carried = _BINARY_PARTS.intersection(node)
-    return min(carried) if carried else None
+# A part that is, or merely carries, an image, audio or a file, whatever its type.
+_binary_part = binary_parts(_BINARY_PARTS, _BINARY_PARTS)
 
 
 _RULES = WalkRules(

@@ -26,7 +26,7 @@ from ...errors import Refused
 from ...jsonbudget import Budget
 from ...shapes import is_blob
 from ..base import Endpoint, Json
-from ..extraction import Extraction, WalkRules
+from ..extraction import Extraction, WalkRules, binary_parts
 
 ENDPOINTS = {
     ("POST", "/v1/responses"): Endpoint("responses", inspect=True),
@@ -54,15 +54,8 @@ JSON_STRING_KEYS = frozenset({"arguments"})
 _BINARY_TYPES = frozenset({"input_image", "input_file", "input_audio", "image",
                            "computer_screenshot", "image_generation_call"})
 _BINARY_KEYS = frozenset({"image_url", "file_data", "file_url", "input_audio"})
-
-
-def _binary_part(node: dict[str, Any]) -> str | None:
-    """An image, audio or a file (or an item that carries one), whatever it calls itself."""
-    kind = node.get("type")
-    if isinstance(kind, str) and kind.lower() in _BINARY_TYPES:
-        return kind.lower()
-    carried = _BINARY_KEYS.intersection(node)
-    return min(carried) if carried else None
+# An image, audio or a file (or an item that carries one), whatever it calls itself.
+_binary_part = binary_parts(_BINARY_TYPES, _BINARY_KEYS)
 
 
 RULES = WalkRules(
