@@ -1,10 +1,10 @@
 """Provider JSON on the answer side: parsed only within a budget, written back as valid UTF-8.
 
-A provider may send anything. An answer that cannot hold a token is never parsed (its
-bytes go back as they came). Before any other is parsed, its structure is counted on the
-bytes, which is cheap: one `json.loads` holds the GIL, and so the event loop, for its whole
-run, about 100 ms per million values. Each step here holds it for a bounded time: long
-byte scans go in slices of `SLICE` bytes.
+A provider may send anything. An answer that cannot hold a token (token_forms.py says so)
+is never parsed (its bytes go back as they came). Before any other is parsed, its structure
+is counted on the bytes, which is cheap: one `json.loads` holds the GIL, and so the event
+loop, for its whole run, about 100 ms per million values. Each step here holds it for a
+bounded time: long byte scans go in slices of `SLICE` bytes.
 
 NaN and Infinity keep the provider's meaning: they come back as the same literals (the
 provider's bytes were no more valid JSON than that). A number too large for a float is
@@ -21,9 +21,6 @@ from .jsonbudget import Budget
 
 Json = Any
 SLICE = 1 << 20
-# JSON can spell `<` only as itself or as a \u escape (hex digits in either case).
-_TOKEN_STARTS = (b"<", b"\\u003c", b"\\u003C")
-_LONGEST_START = max(map(len, _TOKEN_STARTS))
 # Every value but the root follows one of these; an object's first key follows its `{`.
 _STRUCTURE = b",:[{"
 _NOT_STRUCTURE = bytes(b for b in range(256) if b not in _STRUCTURE)
@@ -32,16 +29,6 @@ _NOT_STRUCTURE = bytes(b for b in range(256) if b not in _STRUCTURE)
 class UnsafeJson(Exception):
     """Provider JSON the gateway will not parse or cannot write back faithfully. The
     message is the gateway's own words, never the provider's bytes."""
-
-
-def may_hold_token(raw: bytes) -> bool:
-    """False when no token can be in `raw`: then nothing needs restoring."""
-    overlap = _LONGEST_START - 1
-    for at in range(0, len(raw), SLICE):
-        piece = raw[max(0, at - overlap):at + SLICE]
-        if any(start in piece for start in _TOKEN_STARTS):
-            return True
-    return False
 
 
 def parse(text: bytes | str, budget: Budget) -> Json:

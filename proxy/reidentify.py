@@ -51,8 +51,8 @@ class Restorer:
         self._vaulted: dict[str, str | None] = {}  # asked of the vault (None: not there)
         self.stats = RestoreStats()
         self.holding = 0  # stream restorers holding back text that may become a token
-        self._forms: TokenForms = forms_for(types | {t[1:t.rindex("_")] for t in tokens.by_value
-                                                      .values()})
+        # The policy's types and those of this request's tokens (kept by type and value).
+        self._forms: TokenForms = forms_for(types | {entity for entity, _ in tokens.by_value})
 
     @property
     def needs_thread(self) -> bool:

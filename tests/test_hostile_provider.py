@@ -15,11 +15,12 @@ import openai
 import pytest
 
 from proxy import answer_json, eventstream
-from proxy.answer_json import SLICE, UnsafeJson, may_hold_token, parse, utf8
+from proxy.answer_json import SLICE, UnsafeJson, parse, utf8
 from proxy.formats.base import restore_json
 from proxy.jsonbudget import Budget
 from proxy.reidentify import Restorer
 from proxy.sse import SSEDecoder, SSEError
+from proxy.token_forms import forms_for
 from proxy.tokens import TokenMap
 from tests.conftest import Gateway, during
 from tests.regional import regional
@@ -369,11 +370,15 @@ def test_the_budget_is_exact_at_its_limits() -> None:
 
 
 def test_a_token_start_is_found_across_slices() -> None:
-    for spelled in (b"<", b"\\u003c", b"\\u003C"):
-        for shift in range(len(spelled)):
-            raw = b"a" * (SLICE - shift) + spelled + b"a" * 10
-            assert may_hold_token(raw)
-    assert not may_hold_token(b"a" * (2 * SLICE) + b"\\u003e")
+    """Answers are scanned in slices (token_forms); a start cut by a slice's edge counts.
+    Any \\u escape counts, since JSON may spell any of a token's letters with one."""
+    forms = forms_for(frozenset())
+    for spelled in (b"<", b"\\u003c", b"\\u003C", b"\\u0050", b"PERSON_"):
+        for edge in (1 << 16, SLICE):
+            for shift in range(len(spelled)):
+                raw = b"a" * (edge - shift) + spelled + b"7QK2M9XH4R2A" + b"a" * 10
+                assert forms.may_hold(raw)
+    assert not forms.may_hold(b"a" * (2 * SLICE) + b"[more]")
 
 
 def test_a_lone_surrogate_is_written_as_its_json_escape() -> None:
