@@ -31,7 +31,7 @@ from .keys import derive, fingerprint
 from .metrics import Metrics
 from .monitor import account as account_monitored
 from .monitor import inspected_as, warn_at_start
-from .reidentify import Lookup, Restorer
+from .reidentify import Restorer
 from .relay import pipe_bytes, relay_stream, relay_whole
 from .residency.enforce import enforce
 from .routes import Match, RouteTable
@@ -63,7 +63,7 @@ class Outbound:
 class Gateway:
     def __init__(self, routes: RouteTable, analyzer: Analyzer, upstream: Upstream,
                  audit: AuditSink, master_key: bytes, config: GatewayConfig,
-                 metrics: Metrics, vault: TokenVault | None = None) -> None:
+                 metrics: Metrics, vault: TokenVault) -> None:
         self._routes = routes
         self._vault = vault
         self._analyzer = analyzer
@@ -155,7 +155,8 @@ class Gateway:
         record.policy_sha256 = route.policy.sha256
         authenticate(route.config, request.headers)
         tenant = tenant_of(route.config, request.headers, self._master)
-        record.tenant = fingerprint(self._master, "audit-tenant", tenant)
+        # The audit line's name for the tenant, and the vault's.
+        record.tenant = tenant_id = fingerprint(self._master, "audit-tenant", tenant)
         endpoint = route.format.endpoint(method, match.subpath)
         record.endpoint = endpoint.name if endpoint else "unknown"
 
@@ -198,7 +199,7 @@ class Gateway:
                 account_monitored(record, policy)
                 outbound = Outbound(body, None, content_type or None)
             else:
-                await self._keep_in_vault(record.tenant, tokens)
+                await self._keep_in_vault(tenant_id, tokens)
                 outbound = Outbound(sent.body, tokens, sent.content_type)
                 record.decision = "forwarded"
         else:
@@ -219,7 +220,7 @@ class Gateway:
             async with self._upstream.request(method, url, headers, outbound.body) as upstream:
                 record.upstream_status = upstream.status
                 restorer = None if outbound.tokens is None else Restorer(
-                    outbound.tokens, self._budget, self._vault_lookup(record.tenant),
+                    outbound.tokens, self._budget, blocking_lookup(self._vault, tenant_id),
                     policy.tokenized_entities())
                 return await self._relay(request, route.format, endpoint, upstream, restorer,
                                          record)
@@ -229,16 +230,11 @@ class Gateway:
     def _tokens(self, tenant: str) -> TokenMap:
         return TokenMap(derive(self._master, "tokens", tenant))
 
-    async def _keep_in_vault(self, tenant: str | None, tokens: TokenMap) -> None:
+    async def _keep_in_vault(self, tenant_id: str, tokens: TokenMap) -> None:
         """Every token is in the vault before its request leaves: the provider may send it
         back in a later answer (a stored response, a thread, a batch's results)."""
-        if self._vault is not None and tenant is not None and tokens.by_token:
-            await self._vault.store(tenant, tokens.by_token)
-
-    def _vault_lookup(self, tenant: str | None) -> Lookup | None:
-        if self._vault is None or tenant is None:
-            return None
-        return blocking_lookup(self._vault, tenant)
+        if tokens.by_token:
+            await self._vault.store(tenant_id, tokens.by_token)
 
     async def _relay(self, request: web.Request, fmt: ApiFormat, endpoint: Endpoint | None,
                      upstream: aiohttp.ClientResponse, restorer: Restorer | None,
