@@ -28,7 +28,7 @@ from .answer_json import SLICE, UnsafeJson, dumps, parse, utf8
 from .audit import AuditRecord
 from .errors import GatewayError, UpstreamFailed
 from .eventstream import EventStreamError
-from .formats.base import ApiFormat
+from .formats.base import NOT_JSON, ApiFormat
 from .offload import off_loop_if
 from .reidentify import Restorer
 from .sse import SSEError, SSEEvent
@@ -90,15 +90,22 @@ def _restore_answer(fmt: ApiFormat, raw: bytes, restorer: Restorer,
     as they came."""
     if rewrite is None and not restorer.may_hold(raw):
         return raw
-    try:
-        document = parse(raw, restorer.bounds)
-    except UnsafeJson as exc:
-        raise UpstreamFailed(f"aliasgate does not restore this answer: it {exc}") from exc
-    except ValueError:  # not one JSON document: JSON lines, or text
+    document = _parsed(raw, restorer)
+    if document is NOT_JSON:  # not one JSON document: JSON lines, or text
         return _restore_lines(fmt, raw, restorer)
     if rewrite is not None:
         return utf8(dumps(fmt.restore_body(rewrite(document), restorer)))
     return _restore_document(fmt, document, raw, restorer)
+
+
+def _parsed(raw: bytes, restorer: Restorer) -> object:
+    """`raw` parsed within the restorer's bounds, or NOT_JSON; past the bounds, a 502."""
+    try:
+        return parse(raw, restorer.bounds)
+    except UnsafeJson as exc:
+        raise UpstreamFailed(f"aliasgate does not restore this answer: it {exc}") from exc
+    except ValueError:
+        return NOT_JSON
 
 
 def _restore_document(fmt: ApiFormat, document: object, raw: bytes, restorer: Restorer
@@ -126,11 +133,8 @@ def _restore_lines(fmt: ApiFormat, raw: bytes, restorer: Restorer) -> bytes:
         if not restorer.may_hold(body):
             out.append(line)
             continue
-        try:
-            document = parse(body, restorer.bounds)
-        except UnsafeJson as exc:
-            raise UpstreamFailed(f"aliasgate does not restore this answer: it {exc}") from exc
-        except ValueError:
+        document = _parsed(body, restorer)
+        if document is NOT_JSON:
             out.append(_restore_text(line, restorer))
             continue
         out.append(_restore_document(fmt, document, body, restorer) + line[len(body):])
